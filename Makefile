@@ -1,0 +1,61 @@
+# Two commands on a fresh clone: `make dev` and `make test`. Each installs what is missing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SDK_VERSION := $(shell sed -n 's/.*"workers-runtime-sdk==\([^"]*\)".*/\1/p' pyproject.toml)
+# npm scripts put node_modules/.bin first on PATH, so Node 22 from npm runs, not the system's.
+NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
+
+.PHONY: install dev test test-unit test-http bench lint vendor dry-run deploy clean
+
+install: $(VENV)/.installed node_modules/.installed python_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['dependency-groups']['dev']))" > $(VENV)/requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The same SDK wheel deploy uploads; the local runtime loads it from here too.
+python_modules/.installed: pyproject.toml $(VENV)/.installed
+	rm -rf python_modules
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --only-binary=:all: --no-compile \
+		--target python_modules workers-runtime-sdk==$(SDK_VERSION)
+	rm -rf python_modules/bin python_modules/*.dist-info/RECORD
+	touch $@
+
+dev: install
+	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node runtime/dev.mjs
+
+test: install
+	$(PY) -m ruff check .
+	$(NPM_RUN) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-http: install
+	$(NPM_RUN) $(PY) -m pytest tests/http $(PYTEST_ARGS)
+
+bench: install
+	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node bench/run.mjs
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+vendor: python_modules/.installed
+
+dry-run: install
+	$(NPM_RUN) wrangler deploy --dry-run --outdir .wrangler/dry-run
+
+deploy: install
+	$(NPM_RUN) wrangler deploy
+
+clean:
+	rm -rf $(VENV) node_modules python_modules .wrangler .pytest_cache
