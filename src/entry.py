@@ -1,0 +1,14 @@
+"""The Worker's entry point: Cloudflare instantiates `Default` per request."""
+
+from typing import Any
+
+from workers import WorkerEntrypoint
+
+import jsbridge
+
+
+class Default(WorkerEntrypoint):
+    """Every HTTP request goes through the one pipeline in `app`."""
+
+    async def fetch(self, request: Any) -> Any:
+        return await jsbridge.serve(request, self.env)

@@ -1,0 +1,171 @@
+"""What handlers see and return: the runtime-free request/response types.
+
+The JS adapter (`jsbridge`) builds a `Call` from a `workers.Request` and turns a `Reply` into a
+`workers.Response`; unit tests build them from plain Python fakes. Nothing here imports `js`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from errors import ApiError, invalid
+
+JSON_TYPE = "application/json"
+SSE_TYPE = "text/event-stream; charset=utf-8"
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON as every response body is written."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class Upload(Protocol):
+    """A file part of a multipart body (a `workers.File` in production)."""
+
+    name: str
+    content_type: str
+    size: int
+
+    async def bytes(self) -> bytes: ...
+
+
+class Body(Protocol):
+    """Access to the request body, read at most once."""
+
+    async def bytes(self) -> bytes: ...
+
+    async def form(self) -> Mapping[str, str | Upload]: ...
+
+
+class UpstreamStream(Protocol):
+    """An opaque stream returned by `env.AI.run` (SSE, PNG, MP3...)."""
+
+    async def read_all(self) -> bytes: ...
+
+
+class StreamTransform(Protocol):
+    """Rewrites a text stream chunk by chunk; `fail` writes the events that end a broken stream."""
+
+    def feed(self, text: str) -> str: ...
+
+    def end(self) -> str: ...
+
+    def fail(self, message: str) -> str: ...
+
+
+class Ai(Protocol):
+    """`env.AI`: returns parsed JSON (dict/list/str/number) or an UpstreamStream."""
+
+    async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any: ...
+
+
+class Storage(Protocol):
+    """An R2 bucket as the image store uses it."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> StoredObject | None: ...
+
+
+@dataclass
+class StoredObject:
+    """An object read from storage, with the metadata conditional requests need."""
+
+    data: Any  # bytes, or a stream the adapter can send as a body
+    content_type: str
+    etag: str
+    uploaded_ms: int
+
+
+class Fetch(Protocol):
+    """Outbound HTTP (vision image URLs, the image upload host)."""
+
+    async def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult: ...
+
+
+@dataclass
+class FetchResult:
+    """A buffered outbound response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass
+class Env:
+    """The Worker's configuration and bindings for one request."""
+
+    vars: Mapping[str, str]
+    ai: Ai
+    images: Storage | None = None
+    fetch: Fetch | None = None
+
+
+@dataclass
+class StreamBody:
+    """A streamed reply: an upstream stream, optionally rewritten as text by `transform`."""
+
+    source: UpstreamStream
+    transform: StreamTransform | None = None
+
+
+@dataclass
+class Call:
+    """One incoming request as handlers see it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: Body
+    env: Env
+    request_id: str
+    origin_url: str = ""  # scheme://host of the request, for absolute URLs in answers
+    params: dict[str, str] = field(default_factory=dict)
+    max_body: int = 0
+
+    async def json(self) -> dict:
+        """The body as a JSON object, or a 400 naming what is wrong with it."""
+        raw = await self.body.bytes()
+        if not raw.strip():
+            raise invalid("The request body is empty; send a JSON object.")
+        try:
+            value = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise invalid(
+                "We could not parse the JSON body of your request. The API expects a JSON "
+                "payload, but what was sent was not valid JSON."
+            ) from None
+        if not isinstance(value, dict):
+            raise invalid("The request body must be a JSON object.")
+        return value
+
+
+@dataclass
+class Reply:
+    """A response before the adapter turns it into a `workers.Response`."""
+
+    status: int = 200
+    body: bytes | str | StreamBody | StoredObject | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+    """A JSON response with an explicit content type."""
+    return Reply(status, dumps(obj), {"content-type": JSON_TYPE, **(headers or {})})
+
+
+def error_reply(err: ApiError) -> Reply:
+    """OpenAI's error shape for `err`."""
+    return json_reply(err.body(), err.status)

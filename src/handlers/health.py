@@ -1,0 +1,10 @@
+"""`GET /health`: liveness for uptime checks; no auth, no upstream call."""
+
+from __future__ import annotations
+
+from exchange import Call, Reply, json_reply
+
+
+async def show(call: Call) -> Reply:
+    """`{"status": "ok"}`."""
+    return json_reply({"status": "ok"})

@@ -1,0 +1,21 @@
+"""`GET /v1/models` and `GET /v1/models/{id}` from the catalog, in OpenAI's list shape."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import catalog
+import config
+from exchange import Call, Reply, json_reply
+
+
+async def list_models(call: Call) -> Reply:
+    """Every catalog model and alias."""
+    settings = config.load(call.env.vars)
+    return json_reply({"object": "list", "data": catalog.listing(settings)})
+
+
+async def retrieve(call: Call) -> Reply:
+    """One model or alias; ids with slashes may be sent percent-encoded."""
+    settings = config.load(call.env.vars)
+    return json_reply(catalog.describe(unquote(call.params["model"]), settings))

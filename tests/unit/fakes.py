@@ -1,0 +1,113 @@
+"""Plain-Python stand-ins for what the JS adapter provides, for runtime-free tests."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import app
+from errors import upstream_error
+from exchange import Call, Env, Reply, StreamBody
+
+
+class FakeStream:
+    """An upstream stream delivered in the given byte chunks."""
+
+    def __init__(self, chunks: list[bytes], fail_after: int | None = None) -> None:
+        self.chunks = chunks
+        self.fail_after = fail_after
+
+    async def iterate(self) -> AsyncIterator[bytes]:
+        for index, chunk in enumerate(self.chunks):
+            if self.fail_after is not None and index >= self.fail_after:
+                raise ConnectionError("upstream broke")
+            yield chunk
+
+    async def read_all(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+@dataclass
+class FakeAi:
+    """Records calls; answers with `answer(model, inputs)` or raises `"<code>: <text>"`."""
+
+    answer: Callable[[str, dict], Any] = lambda model, inputs: {"response": "ok"}
+    calls: list[tuple[str, dict, dict | None]] = field(default_factory=list)
+
+    async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any:
+        self.calls.append((model, inputs, options))
+        result = self.answer(model, inputs)
+        if isinstance(result, Exception):
+            raise upstream_error(str(result), model)
+        return result
+
+
+class FakeBody:
+    def __init__(self, data: bytes = b"", form: Mapping[str, Any] | None = None) -> None:
+        self.data = data
+        self._form = form or {}
+
+    async def bytes(self) -> bytes:
+        return self.data
+
+    async def form(self) -> Mapping[str, Any]:
+        return self._form
+
+
+def make_call(
+    method: str = "GET",
+    path: str = "/health",
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+    vars: Mapping[str, str] | None = None,
+    ai: FakeAi | None = None,
+    form: Mapping[str, Any] | None = None,
+) -> Call:
+    raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
+    return Call(
+        method=method,
+        path=path,
+        query=dict(query or {}),
+        headers={k.lower(): v for k, v in (headers or {}).items()},
+        body=FakeBody(raw, form),
+        env=Env(vars=dict({"API_KEYS": "sk-a"} if vars is None else vars), ai=ai or FakeAi()),
+        request_id="req_test",
+        origin_url="https://worker.test",
+    )
+
+
+AUTH = {"authorization": "Bearer sk-a"}
+
+
+async def serve(call: Call) -> Reply:
+    """Run the pipeline and collect a streamed body the way the adapter would."""
+    reply = await app.handle(call)
+    if isinstance(reply.body, StreamBody):
+        stream, transform = reply.body.source, reply.body.transform
+        parts: list[str] = []
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            async for chunk in stream.iterate():
+                text = decoder.decode(chunk)
+                parts.append(transform.feed(text) if transform else text)
+            parts.append(transform.end() if transform else "")
+        except ConnectionError:
+            parts.append(transform.fail("The upstream stream failed before it finished."))
+            parts.append(transform.end())
+        reply.body = "".join(parts)
+    return reply
+
+
+def body_json(reply: Reply) -> Any:
+    return json.loads(reply.body)
+
+
+def run(call: Call) -> Reply:
+    """Serve `call` synchronously."""
+    return asyncio.run(serve(call))
