@@ -96,3 +96,8 @@ def load(vars: Mapping[str, str]) -> Config:
     _cache.clear()  # one live configuration per isolate; drop stale ones
     _cache[raw] = config
     return config
+
+
+def ai_options(config: Config) -> dict | None:
+    """Options for `env.AI.run`: route through AI Gateway when AI_GATEWAY_ID is set."""
+    return {"gateway": {"id": config.ai_gateway_id}} if config.ai_gateway_id else None

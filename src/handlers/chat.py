@@ -1,0 +1,154 @@
+"""`POST /v1/chat/completions`: chat over Workers AI text models, streaming or not.
+
+Image models answer through `images.chat_to_image` (the seed's chat-to-image flow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from typing import Any
+
+import catalog
+import chatmap
+import config
+from errors import invalid
+from exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
+from sse import ChatStream
+
+SSE_HEADERS = {"content-type": SSE_TYPE, "cache-control": "no-cache"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+async def _inline_image(call: Call, url: str, param: str) -> str:
+    """An http(s) image fetched (size-capped) and turned into the data URI Workers AI needs."""
+    if call.env.fetch is None:
+        raise invalid("Image URLs cannot be fetched here; send a data: URI.", param)
+    try:
+        result = await call.env.fetch(url, max_bytes=MAX_IMAGE_BYTES)
+    except ConnectionError as exc:
+        raise invalid(f"Could not fetch the image at image_url: {exc}.", param) from None
+    content_type = result.headers.get("content-type", "").split(";")[0].strip()
+    if result.status != 200 or not content_type.startswith("image/"):
+        raise invalid(
+            f"image_url answered {result.status} with '{content_type or 'no content type'}', "
+            "not an image.",
+            param,
+        )
+    return f"data:{content_type};base64,{base64.b64encode(result.body).decode()}"
+
+
+async def inline_images(call: Call, request: chatmap.ChatRequest) -> None:
+    """Replace http(s) image URLs in the upstream messages with data URIs, concurrently."""
+    if not request.images:
+        return
+    params = [f"messages[{m}].content[{p}].image_url.url" for m, p, _ in request.images]
+    uris = await asyncio.gather(
+        *(
+            _inline_image(call, url, param)
+            for (_, _, url), param in zip(request.images, params, strict=True)
+        )
+    )
+    for (message, part, _), uri in zip(request.images, uris, strict=True):
+        request.inputs["messages"][message]["content"][part]["image_url"]["url"] = uri
+
+
+def completion_id(call: Call, prefix: str) -> str:
+    """An id tied to the request id, so logs and answers can be matched."""
+    return prefix + call.request_id.removeprefix("req_")
+
+
+def stream_reply(transcoder: ChatStream, result: Any, model: catalog.Model) -> Reply:
+    """SSE for an upstream result: rewritten as it arrives, or replayed when it came whole
+    (models that ignore `stream`, and native JSON mode, which cannot stream)."""
+    if isinstance(result, (dict, list, str, int, float)):
+        answer = chatmap.normalise(result, model, f"call_{transcoder.completion_id}_")
+        return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
+    return Reply(200, StreamBody(result, transcoder), dict(SSE_HEADERS))
+
+
+async def run_text(call: Call, model: catalog.Model, inputs: dict) -> Any:
+    """`env.AI.run` for a text model, with the configured gateway."""
+    settings = config.load(call.env.vars)
+    return await call.env.ai.run(model.id, inputs, config.ai_options(settings))
+
+
+async def whole(result: Any) -> Any:
+    """A JSON result; a stream we did not ask for is read and parsed."""
+    if hasattr(result, "read_all"):
+        raw = await result.read_all()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw.decode("utf-8", "replace")
+    return result
+
+
+def completion_body(
+    call: Call, request: chatmap.ChatRequest, result: Any, prompt_text: str
+) -> dict:
+    """The `chat.completion` object for a whole upstream answer."""
+    cid = completion_id(call, "chatcmpl-")
+    answer = chatmap.normalise(result, request.model, f"call_{cid}_")
+    content, stopped = chatmap.apply_stops(answer.content, request.stops)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if answer.reasoning:
+        message["reasoning_content"] = answer.reasoning
+    if answer.tool_calls:
+        message["tool_calls"] = answer.tool_calls
+        message["content"] = content or None
+    answer.content = content
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.model.id,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": chatmap.finish_reason(answer, request.max_tokens, stopped),
+            }
+        ],
+        "usage": chatmap.usage_or_estimate(answer, prompt_text),
+    }
+
+
+def prompt_text_of(inputs: dict) -> str:
+    """The text of the prompt, for token estimates."""
+    return "".join(
+        m["content"] for m in inputs.get("messages", []) if isinstance(m.get("content"), str)
+    )
+
+
+async def create(call: Call) -> Reply:
+    """Create a chat completion."""
+    body = await call.json()
+    settings = config.load(call.env.vars)
+    model = catalog.resolve(body.get("model"), catalog.CHAT, settings)
+    if model.task == catalog.IMAGE:
+        from handlers import images
+
+        return await images.chat_to_image(call, body, model)
+    if model.task != catalog.MODERATION:
+        catalog.require_task(model, catalog.CHAT)
+    request = chatmap.chat_request(body, model)
+    await inline_images(call, request)
+    prompt_text = prompt_text_of(request.inputs)
+    result = await run_text(call, model, request.inputs)
+    if request.stream:
+        transcoder = ChatStream(
+            completion_id=completion_id(call, "chatcmpl-"),
+            created=int(time.time()),
+            model=model.id,
+            max_tokens=request.max_tokens,
+            include_usage=request.include_usage,
+            stops=request.stops,
+            think_tags=model.reasoning and model.shape == catalog.NATIVE,
+            prompt_text=prompt_text,
+        )
+        return stream_reply(transcoder, result, model)
+    return json_reply(completion_body(call, request, await whole(result), prompt_text))

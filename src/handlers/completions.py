@@ -1,0 +1,74 @@
+"""`POST /v1/completions`: legacy text completions (`text_completion`), streaming or not.
+
+Each prompt is sent as the user's turn of an instruct model (Workers AI has no base models);
+several prompts run concurrently and come back as choices in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import catalog
+import chatmap
+import config
+import validate
+from errors import invalid
+from exchange import Call, Reply, json_reply
+from handlers.chat import completion_id, run_text, stream_reply, whole
+from sse import ChatStream
+
+
+async def create(call: Call) -> Reply:
+    """Create a text completion."""
+    body = await call.json()
+    settings = config.load(call.env.vars)
+    model = catalog.require_task(
+        catalog.resolve(body.get("model"), catalog.CHAT, settings), catalog.CHAT
+    )
+    prompts = chatmap.completion_prompts(body)
+    echo = validate.optional_bool(body, "echo")
+    requests = [chatmap.completion_request(body, model, prompt) for prompt in prompts]
+    cid = completion_id(call, "cmpl-")
+    if requests[0].stream:
+        if len(prompts) > 1 or echo:
+            raise invalid("Streaming supports one prompt without echo.", "stream")
+        transcoder = ChatStream(
+            completion_id=cid,
+            created=int(time.time()),
+            model=model.id,
+            max_tokens=requests[0].max_tokens,
+            include_usage=requests[0].include_usage,
+            stops=requests[0].stops,
+            think_tags=model.reasoning and model.shape == catalog.NATIVE,
+            text_completion=True,
+            prompt_text=prompts[0],
+        )
+        return stream_reply(transcoder, await run_text(call, model, requests[0].inputs), model)
+    results = await asyncio.gather(*(run_text(call, model, r.inputs) for r in requests))
+    choices = []
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):
+        answer = chatmap.normalise(await whole(result), model, f"call_{cid}_")
+        text, stopped = chatmap.apply_stops(answer.content, request.stops)
+        answer.content = text
+        choices.append(
+            {
+                "text": prompt + text if echo else text,
+                "index": index,
+                "logprobs": None,
+                "finish_reason": chatmap.finish_reason(answer, request.max_tokens, stopped),
+            }
+        )
+        for key, value in chatmap.usage_or_estimate(answer, prompt).items():
+            usage[key] += value
+    return json_reply(
+        {
+            "id": cid,
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": model.id,
+            "choices": choices,
+            "usage": usage,
+        }
+    )

@@ -1,0 +1,365 @@
+"""Workers AI server-sent events -> OpenAI `chat.completion.chunk` (or `text_completion`) events.
+
+`ChatStream.feed(text)` takes decoded upstream text in arbitrary pieces (events may be split
+across pieces or several may share one) and returns the OpenAI events ready to send; `end()`
+closes the stream (finish_reason chunk, optional usage chunk, exactly one `data: [DONE]`), and
+`fail(message)` ends a broken one with an error event, then `[DONE]`.
+
+The common native event `{"response":"…","p":"…"}` is spliced as text: its JSON string literal
+is already valid inside our JSON, so it is copied without decoding or re-encoding. Everything
+else (tool calls, usage, OpenAI-shaped chunks, numbers, reasoning, stop sequences) goes
+through `json`. Both paths give identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import chatmap
+from exchange import dumps
+
+DONE = "data: [DONE]\n\n"
+_FAST_HEAD = '{"response":"'
+_PAD = '","p":"'
+_TOOL = "tool_calls"
+
+
+def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
+    """Length of the longest suffix of `text` that starts some marker (held back for later)."""
+    best = 0
+    for marker in markers:
+        for size in range(min(len(marker) - 1, len(text)), best, -1):
+            if marker.startswith(text[-size:]):
+                best = size
+                break
+    return best
+
+
+class ChatStream:
+    """One streamed completion's transcoder; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        completion_id: str,
+        created: int,
+        model: str,
+        max_tokens: int,
+        include_usage: bool = False,
+        stops: tuple[str, ...] = (),
+        think_tags: bool = False,
+        text_completion: bool = False,
+        prompt_text: str = "",
+    ) -> None:
+        self.buffer = ""
+        self.started = False
+        self.finished = False
+        self.done_seen = False
+        self.stopped = False
+        self.usage: chatmap.Usage | None = None
+        self.upstream_finish: str | None = None
+        self.tool_count = 0
+        self.tool_index: dict[Any, int] = {}
+        self.content_chars = 0
+        self.include_usage = include_usage
+        self.max_tokens = max_tokens
+        self.stops = stops
+        self.holdback = ""
+        self.thinking = think_tags
+        self.think_pending = ""
+        self.text_completion = text_completion
+        self.prompt_text = prompt_text
+        self.completion_id = completion_id
+        kind = "text_completion" if text_completion else "chat.completion.chunk"
+        self.envelope = (
+            f'{{"id":{dumps(completion_id)},"object":"{kind}","created":{created},'
+            f'"model":{dumps(model)},'
+        )
+        if text_completion:
+            self.fast_head = "data: " + self.envelope + '"choices":[{"text":"'
+            self.fast_tail = '","index":0,"logprobs":null,"finish_reason":null}]}\n\n'
+        else:
+            self.fast_head = "data: " + self.envelope + '"choices":[{"index":0,"delta":{"content":"'
+            self.fast_tail = '"},"logprobs":null,"finish_reason":null}]}\n\n'
+        self.fast = not stops and not think_tags
+
+    # ---- output ------------------------------------------------------------------------
+
+    def _event(self, choice: dict | None, usage: Any = None) -> str:
+        if choice is None:
+            body = '"choices":[],"usage":' + dumps(usage) + "}"
+        else:
+            body = '"choices":[' + dumps(choice) + "]}"
+        return "data: " + self.envelope + body + "\n\n"
+
+    def _delta(self, delta: dict, finish: str | None = None) -> str:
+        if self.text_completion:
+            choice = {"text": delta.get("content", ""), "index": 0, "logprobs": None}
+        else:
+            choice = {"index": 0, "delta": delta, "logprobs": None}
+        choice["finish_reason"] = finish
+        return self._event(choice)
+
+    def _start(self) -> str:
+        self.started = True
+        if self.text_completion:
+            return ""
+        return self._delta({"role": "assistant", "content": ""})
+
+    def _content(self, text: str, out: list[str]) -> None:
+        if self.stopped or not text:
+            return
+        if self.thinking:
+            text = self._reasoning(text, out)
+            if not text:
+                return
+        if self.stops:
+            text = self.holdback + text
+            cut, found = chatmap.apply_stops(text, self.stops)
+            if found:
+                self.stopped = True
+                self.holdback = ""
+                text = cut
+            else:
+                keep = _longest_prefix_tail(text, self.stops)
+                self.holdback = text[len(text) - keep :] if keep else ""
+                text = text[: len(text) - keep]
+        if text:
+            self.content_chars += len(text)
+            out.append(self._delta({"content": text}))
+
+    def _reasoning(self, text: str, out: list[str]) -> str:
+        """Emit thought up to `</think>`; return what follows it (the answer)."""
+        text = self.think_pending + text
+        self.think_pending = ""
+        head, marker, tail = text.partition(chatmap.THINK_END)
+        if marker:
+            self.thinking = False
+            tail = tail.lstrip()
+        else:
+            keep = _longest_prefix_tail(head, (chatmap.THINK_END, "<think>"))
+            if keep:
+                self.think_pending = head[-keep:]
+                head = head[:-keep]
+        head = head.replace("<think>", "")
+        if head:
+            self.content_chars += len(head)
+            out.append(self._delta({"reasoning_content": head}))
+        return tail
+
+    def _tool_calls(self, calls: Any, out: list[str]) -> None:
+        for call in calls if isinstance(calls, list) else ():
+            if not isinstance(call, dict):
+                continue
+            if "function" not in call and call.get("name"):
+                # Flat native form: one complete call per item.
+                number = self.tool_count
+                self.tool_count += 1
+                arguments = call.get("arguments", {})
+                out.append(
+                    self._delta(
+                        {
+                            _TOOL: [
+                                {
+                                    "index": number,
+                                    "id": call.get("id") or f"call_{self.completion_id}_{number}",
+                                    "type": "function",
+                                    "function": {
+                                        "name": call["name"],
+                                        "arguments": arguments
+                                        if isinstance(arguments, str)
+                                        else dumps(arguments),
+                                    },
+                                }
+                            ]
+                        }
+                    )
+                )
+                continue
+            function = call.get("function") or {}
+            key = call.get("index", 0)
+            delta: dict[str, Any] = {}
+            if key not in self.tool_index:
+                if not function.get("name"):
+                    continue  # a finaliser or fragment for a call never opened
+                self.tool_index[key] = self.tool_count
+                self.tool_count += 1
+                delta = {
+                    "index": self.tool_index[key],
+                    "id": call.get("id") or f"call_{self.completion_id}_{self.tool_index[key]}",
+                    "type": "function",
+                    "function": {"name": function["name"], "arguments": ""},
+                }
+            arguments = function.get("arguments")
+            if arguments not in (None, ""):
+                if not isinstance(arguments, str):
+                    arguments = dumps(arguments)
+                if delta:
+                    delta["function"]["arguments"] = arguments
+                else:
+                    delta = {"index": self.tool_index[key], "function": {"arguments": arguments}}
+            if delta:
+                out.append(self._delta({_TOOL: [delta]}))
+
+    def _record_usage(self, raw: Any) -> None:
+        usage = chatmap.parse_usage(raw)
+        if usage:
+            self.usage = usage
+
+    def _json_event(self, data: str, out: list[str]) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return  # not JSON: nothing a client could use
+        if not isinstance(event, dict):
+            self._content(chatmap.as_text(event), out)
+            return
+        if "error" in event:
+            raise _UpstreamEventError()
+        if isinstance(event.get("choices"), list):
+            for choice in event["choices"][:1]:
+                delta = choice.get("delta") or {}
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning:
+                    self.content_chars += len(reasoning)
+                    out.append(self._delta({"reasoning_content": reasoning}))
+                if delta.get("content") is not None:
+                    self._content(chatmap.as_text(delta["content"]), out)
+                if delta.get(_TOOL):
+                    self._tool_calls(delta[_TOOL], out)
+                if choice.get("finish_reason"):
+                    self.upstream_finish = choice["finish_reason"]
+        else:
+            if "response" in event:
+                self._content(chatmap.as_text(event["response"]), out)
+            if event.get(_TOOL):
+                self._tool_calls(event[_TOOL], out)
+            if event.get("finish_reason"):
+                self.upstream_finish = event["finish_reason"]
+        if "usage" in event:
+            self._record_usage(event["usage"])
+
+    def _data(self, data: str, out: list[str]) -> None:
+        if self.fast and data.startswith(_FAST_HEAD) and data.endswith('"}'):
+            pad = data.find(_PAD, 13)
+            if pad != -1 and data[pad + 7 : -2].isalnum():
+                raw = data[13:pad]
+                if raw:
+                    self.content_chars += len(raw)
+                    out.append(self.fast_head + raw + self.fast_tail)
+                return
+        if data == "[DONE]":
+            self.done_seen = True
+            return
+        self._json_event(data, out)
+
+    # ---- input -------------------------------------------------------------------------
+
+    def feed(self, text: str) -> str:
+        """OpenAI events for this piece of upstream text."""
+        if self.finished:
+            return ""
+        buffer = self.buffer + text if self.buffer else text
+        if "\r" in buffer:
+            buffer = buffer.replace("\r\n", "\n")
+        events = buffer.split("\n\n")
+        self.buffer = events.pop()
+        out: list[str] = [] if self.started else [self._start()]
+        try:
+            for event in events:
+                if self.done_seen:
+                    break
+                if event.startswith("data: ") and "\n" not in event:
+                    self._data(event[6:], out)
+                else:
+                    lines = [
+                        ln[5:].lstrip(" ") for ln in event.split("\n") if ln.startswith("data:")
+                    ]
+                    if lines:
+                        self._data("\n".join(lines), out)
+        except _UpstreamEventError:
+            return "".join(out) + self.fail("Workers AI reported an error during the stream.")
+        return "".join(out)
+
+    def end(self) -> str:
+        """The closing events once the upstream has ended."""
+        if self.finished:
+            return ""
+        if self.buffer.strip():
+            tail = self.feed("\n\n")
+            if self.finished:
+                return tail
+        else:
+            tail = ""
+        if not self.done_seen:
+            return tail + self.fail("The upstream stream ended before it finished.")
+        out = [tail] if self.started else [tail, self._start()]
+        if self.think_pending:
+            out.append(self._delta({"reasoning_content": self.think_pending}))
+        if self.holdback and not self.stopped:
+            self.content_chars += len(self.holdback)
+            out.append(self._delta({"content": self.holdback}))
+        out.append(self._delta({}, self._finish_reason()))
+        if self.include_usage:
+            out.append(self._event(None, self._usage()))
+        out.append(DONE)
+        self.finished = True
+        return "".join(out)
+
+    def fail(self, message: str) -> str:
+        """An error event and `[DONE]`, once."""
+        if self.finished:
+            return ""
+        self.finished = True
+        error = {
+            "error": {
+                "message": message,
+                "type": "api_error",
+                "param": None,
+                "code": "upstream_stream_error",
+            }
+        }
+        return ("" if self.started else self._start()) + "data: " + dumps(error) + "\n\n" + DONE
+
+    def replay(self, answer: chatmap.Answer) -> str:
+        """A whole stream for an answer that arrived in one piece (JSON mode, gpt-oss)."""
+        out = [self._start()]
+        self.thinking = False  # the answer is already split into reasoning and content
+        if answer.reasoning:
+            out.append(self._delta({"reasoning_content": answer.reasoning}))
+        self._content(answer.content, out)
+        for number, call in enumerate(answer.tool_calls):
+            out.append(self._delta({_TOOL: [{"index": number, **call}]}))
+        self.tool_count = len(answer.tool_calls)
+        self.usage = answer.usage
+        self.upstream_finish = answer.finish_reason
+        self.done_seen = True
+        self.buffer = ""
+        return "".join(out) + self.end()
+
+    def _finish_reason(self) -> str:
+        if self.tool_count:
+            return "tool_calls"
+        if self.stopped:
+            return "stop"
+        if self.upstream_finish in ("length", "model_length"):
+            return "length"
+        if self.usage and self.usage["completion_tokens"] >= self.max_tokens:
+            return "length"
+        return "stop"
+
+    def _usage(self) -> chatmap.Usage:
+        if self.usage:
+            return self.usage
+        prompt = chatmap.estimate_tokens(self.prompt_text)
+        completion = self.content_chars // 3 + (1 if self.content_chars else 0)
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+
+
+class _UpstreamEventError(Exception):
+    """An `{"error": …}` event inside the upstream stream."""

@@ -1,0 +1,230 @@
+"""The streaming transcoder: OpenAI chunk order and fields, any upstream chunking, failures."""
+
+from __future__ import annotations
+
+import codecs
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sse import ChatStream
+
+NATIVE = (
+    'data: {"response":"Hel","p":"abcdef"}\n\n'
+    'data: {"response":"lo \\"wörld\\" 🌍\\n","p":"abcdefghijklmnop"}\n\n'
+    'data: {"response":0}\n\n'
+    'data: {"response":""}\n\n'
+    'data: {"response":"","usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}\n\n'
+    "data: [DONE]\n\n"
+)
+
+
+def transcoder(**kw) -> ChatStream:
+    options = {"completion_id": "chatcmpl-1", "created": 7, "model": "@cf/m", "max_tokens": 100}
+    return ChatStream(**{**options, **kw})
+
+
+def run_chunks(chunks: list[bytes], **kw) -> str:
+    stream = transcoder(**kw)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    out = [stream.feed(decoder.decode(chunk)) for chunk in chunks]
+    return "".join(out) + stream.end()
+
+
+def events(text: str) -> list:
+    assert text.endswith("data: [DONE]\n\n")
+    assert text.count("data: [DONE]") == 1
+    blocks = [b for b in text.split("\n\n") if b]
+    assert all(b.startswith("data: ") for b in blocks)
+    return [json.loads(b[6:]) for b in blocks[:-1]]
+
+
+def test_native_stream_becomes_openai_chunks_in_order():
+    chunks = events(run_chunks([NATIVE.encode()], include_usage=True))
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    for chunk in chunks:
+        assert chunk["id"] == "chatcmpl-1"
+        assert chunk["object"] == "chat.completion.chunk"
+        assert (chunk["created"], chunk["model"]) == (7, "@cf/m")
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert content == 'Hello "wörld" 🌍\n0'
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-2]["choices"][0]["delta"] == {}
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    for chunk in chunks[:-2]:
+        assert chunk["choices"][0]["finish_reason"] is None
+        assert chunk["choices"][0]["index"] == 0
+
+
+def test_no_usage_chunk_unless_asked():
+    chunks = events(run_chunks([NATIVE.encode()]))
+    assert all(c["choices"] for c in chunks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(NATIVE.encode())), max_size=12))
+def test_any_byte_chunking_gives_identical_output(cuts):
+    data = NATIVE.encode()
+    points = sorted(set(cuts))
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert run_chunks(pieces, include_usage=True) == run_chunks([data], include_usage=True)
+
+
+def test_crlf_split_across_chunks():
+    data = NATIVE.replace("\n", "\r\n").encode()
+    whole = run_chunks([NATIVE.encode()])
+    assert run_chunks([data[:30], data[30:31], data[31:]]) == whole
+
+
+def test_fast_path_and_json_path_agree():
+    fast = run_chunks([b'data: {"response":"a\\u00e9\\"","p":"abc"}\n\ndata: [DONE]\n\n'])
+    slow = run_chunks([b'data: {"p":"abc","response":"a\\u00e9\\""}\n\ndata: [DONE]\n\n'])
+    assert [c["choices"][0]["delta"] for c in events(fast)] == [
+        c["choices"][0]["delta"] for c in events(slow)
+    ]
+
+
+def test_length_finish_when_budget_used():
+    text = 'data: {"response":"x","usage":{"prompt_tokens":1,"completion_tokens":4}}\n\ndata: [DONE]\n\n'
+    chunks = events(run_chunks([text.encode()], max_tokens=4))
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+
+
+def test_native_flat_tool_call():
+    text = (
+        'data: {"response":"","tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}\n\n'
+        "data: [DONE]\n\n"
+    )
+    chunks = events(run_chunks([text.encode()]))
+    call = chunks[1]["choices"][0]["delta"]["tool_calls"][0]
+    assert call["index"] == 0
+    assert call["type"] == "function"
+    assert call["id"]
+    assert call["function"] == {"name": "add", "arguments": '{"a":1,"b":2}'}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_incremental_tool_call_deltas_and_null_finaliser():
+    text = (
+        'data: {"tool_calls":[{"id":"chatcmpl-tool-abc","type":"function","index":0,'
+        '"function":{"name":"calc"}}]}\n\n'
+        'data: {"tool_calls":[{"index":0,"function":{"arguments":"{\\"a\\": 1"}}]}\n\n'
+        'data: {"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}\n\n'
+        'data: {"tool_calls":[{"id":null,"type":null,"index":0,"function":{"name":null,'
+        '"arguments":""}}]}\n\n'
+        'data: {"tool_calls":[],"p":"abc"}\n\n'
+        'data: {"finish_reason":"tool_calls"}\n\n'
+        "data: [DONE]\n\n"
+    )
+    chunks = events(run_chunks([text.encode()]))
+    deltas = [
+        c["choices"][0]["delta"]["tool_calls"][0]
+        for c in chunks
+        if "tool_calls" in c["choices"][0]["delta"]
+    ]
+    assert deltas[0] == {
+        "index": 0,
+        "id": "chatcmpl-tool-abc",
+        "type": "function",
+        "function": {"name": "calc", "arguments": ""},
+    }
+    assert "".join(d["function"]["arguments"] for d in deltas) == '{"a": 1}'
+    assert len(deltas) == 3
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_openai_shaped_chunks_with_reasoning():
+    upstream = [
+        {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "reasoning_content": "think"},
+                    "finish_reason": None,
+                }
+            ],
+        },
+        {"id": "x", "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}]},
+        {"id": "x", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {
+            "id": "x",
+            "choices": [],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4},
+        },
+    ]
+    text = "".join(f"data: {json.dumps(e)}\n\n" for e in upstream) + "data: [DONE]\n\n"
+    chunks = events(run_chunks([text.encode()], include_usage=True))
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert {"reasoning_content": "think"} in deltas
+    assert {"content": "Hi"} in deltas
+    assert chunks[-1]["usage"]["total_tokens"] == 4
+    assert sum(1 for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]) == 1
+
+
+def test_think_tags_split_reasoning_even_when_the_tag_is_split():
+    tokens = ["Let me", " think</", "think>\n\nThe answer", " is 4."]
+    text = "".join(f"data: {json.dumps({'response': t})}\n\n" for t in tokens) + "data: [DONE]\n\n"
+    chunks = events(run_chunks([text.encode()], think_tags=True))
+    deltas = [c["choices"][0]["delta"] for c in chunks]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    content = "".join(d.get("content", "") for d in deltas)
+    assert reasoning == "Let me think"
+    assert content == "The answer is 4."
+
+
+def test_stop_sequence_cuts_across_tokens():
+    tokens = ["one two", " ST", "OP three", " four"]
+    text = "".join(f"data: {json.dumps({'response': t})}\n\n" for t in tokens) + "data: [DONE]\n\n"
+    chunks = events(run_chunks([text.encode()], stops=("STOP",)))
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert content == "one two "
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_stream_without_done_ends_with_error_event():
+    out = run_chunks([b'data: {"response":"partial","p":"ab"}\n\n'])
+    assert out.endswith("data: [DONE]\n\n")
+    chunks = events(out)
+    assert chunks[-1]["error"]["code"] == "upstream_stream_error"
+
+
+def test_fail_mid_stream_emits_error_then_done_once():
+    stream = transcoder()
+    first = stream.feed('data: {"response":"a","p":"ab"}\n\n')
+    failed = stream.fail("boom")
+    assert stream.end() == ""
+    assert stream.feed("data: more\n\n") == ""
+    chunks = events(first + failed)
+    assert chunks[-1] == {
+        "error": {
+            "message": "boom",
+            "type": "api_error",
+            "param": None,
+            "code": "upstream_stream_error",
+        }
+    }
+
+
+def test_upstream_error_event_ends_the_stream():
+    out = run_chunks([b'data: {"error":"overloaded"}\n\ndata: {"response":"late"}\n\n'])
+    chunks = events(out)
+    assert chunks[-1]["error"]["type"] == "api_error"
+    assert all("late" not in json.dumps(c) for c in chunks)
+
+
+def test_duplicate_done_and_events_after_done_are_ignored():
+    text = NATIVE + 'data: {"response":"after"}\n\ndata: [DONE]\n\n'
+    out = run_chunks([text.encode()])
+    assert "after" not in out
+    assert out.count("[DONE]") == 1
+
+
+def test_text_completion_flavour():
+    chunks = events(run_chunks([NATIVE.encode()], text_completion=True))
+    assert chunks[0]["object"] == "text_completion"
+    assert "".join(c["choices"][0]["text"] for c in chunks) == 'Hello "wörld" 🌍\n0'
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
