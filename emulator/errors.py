@@ -41,8 +41,11 @@ CODES: dict[int, tuple[int, str]] = {
     5016: (403, "User has not agreed to Llama3.2 model terms"),
     5018: (403, "Account not allowed for private model"),
     5019: (405, "Deprecated SDK version"),
-    5021: (413, "The estimated number of input and maximum output tokens exceeded this model "
-                "context window limit."),
+    5021: (
+        413,
+        "The estimated number of input and maximum output tokens exceeded this model "
+        "context window limit.",
+    ),
     5035: (403, "This model requires the Workers Paid plan"),
     8007: (400, "Input prompt contains NSFW content."),
 }

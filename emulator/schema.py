@@ -6,7 +6,7 @@ Workers AI answers schema failures with 5006 and texts such as
 `Type mismatch of '/messages/1/content', 'string' not in 'array'` and
 `oneOf at '/' not met, 0 matches: ...`. The keywords supported are the ones the model schemas
 use: type, enum, const, minLength/maxLength, pattern, minimum/maximum, minItems/maxItems, items,
-required, properties, additionalProperties (bool), oneOf, anyOf.
+required, properties, additionalProperties (bool or schema), oneOf, anyOf.
 """
 
 from __future__ import annotations
@@ -107,13 +107,19 @@ def first_error(value: Any, schema: dict, path: str = "/") -> str | None:
                 err = first_error(value[key], sub, _child(path, key))
                 if err:
                     return err
-        if schema.get("additionalProperties") is False:
-            for key in value:
-                if key not in props:
-                    return (
-                        f"Additional or unevaluated properties '{_child(path, key)}' at "
-                        f"'{path}' not allowed"
-                    )
+        extra = schema.get("additionalProperties")
+        for key in value:
+            if key in props:
+                continue
+            if extra is False:
+                return (
+                    f"Additional or unevaluated properties '{_child(path, key)}' at "
+                    f"'{path}' not allowed"
+                )
+            if isinstance(extra, dict):
+                err = first_error(value[key], extra, _child(path, key))
+                if err:
+                    return err
     return None
 
 

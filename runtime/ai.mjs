@@ -216,7 +216,8 @@ export function resolveAiTarget(env = process.env) {
       mode: "explicit",
       baseUrl: env.AI_BASE_URL,
       accountId: accountId || "local",
-      token: token || undefined,
+      // REST requires a bearer token; the emulator accepts any.
+      token: token || "local",
       describe: `Workers AI: ${env.AI_BASE_URL} (AI_BASE_URL), account ${accountId || "local"}`,
     };
   }
@@ -229,5 +230,5 @@ export function resolveAiTarget(env = process.env) {
       describe: `Workers AI: remote account ${accountId} (api.cloudflare.com; uses your neurons)`,
     };
   }
-  return { mode: "emulator", accountId: accountId || "local", token: undefined };
+  return { mode: "emulator", accountId: accountId || "local", token: "local" };
 }

@@ -18,9 +18,10 @@ from exchange import Call, Reply, error_reply
 
 
 def _too_large(limit: int) -> ApiError:
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
     return ApiError(
         413,
-        f"The request body is larger than this endpoint accepts ({limit // (1024 * 1024)} MB).",
+        f"The request body is larger than this endpoint accepts ({size}).",
         "invalid_request_error",
         None,
         "request_too_large",

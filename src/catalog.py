@@ -65,6 +65,108 @@ def _chat(id: str, ctx: int, max_tokens: int = 4096, shape: str = NATIVE, **kw: 
     return Model(id, CHAT, shape=shape, context_window=ctx, max_tokens=max_tokens, **kw)
 
 
+def _image(id: str, **params: Any) -> Model:
+    """An image model; `params` are the facts `handlers/images.py` maps OpenAI fields onto:
+
+    input: "json" | "multipart" (flux-2 takes one multipart form); sizes: (min, max) pixels per
+    side, or None when the output size is fixed at `default_size`; size_multiple: sides must
+    divide by it; steps: the step field name or None (fixed steps); quality_steps: steps sent
+    for OpenAI's `quality` low/high (others leave the model's default); options: optional
+    inputs the schema has (only those are sent); guidance: its range; edit: "img2img" |
+    "inpaint" for `/v1/images/edits`; max_prompt: characters the schema accepts.
+    """
+    base: dict[str, Any] = {
+        "input": "json",
+        "sizes": (256, 2048),
+        "default_size": (1024, 1024),
+        "size_multiple": 1,
+        "steps": None,
+        "quality_steps": {},
+        "options": (),
+        "guidance": (0.0, 30.0),
+        "edit": None,
+        "max_prompt": 0,
+    }
+    base.update(params)
+    return Model(id, IMAGE, params=MappingProxyType(base))
+
+
+# Stable Diffusion family (workers-ai.md §4.1): one schema; sides divide by 8 (the VAE's factor).
+_SD: dict[str, Any] = {
+    "size_multiple": 8,
+    "steps": "num_steps",
+    "quality_steps": {"low": 10, "high": 20},
+    "options": ("seed", "negative_prompt", "guidance"),
+}
+
+
+# flux-2 (§4.2): one multipart form; the size range is not documented, 1920 is a safe bound.
+_FLUX2: dict[str, Any] = {"input": "multipart", "sizes": (256, 1920), "size_multiple": 16}
+
+
+def _asr(id: str, **params: Any) -> Model:
+    """A speech-recognition model; `audio`: how it takes the upload ("bytes": a JSON array of
+    byte values, "base64": a base64 string), `translate`: has `task: "translate"`, `language`:
+    the only language it knows (None: many)."""
+    base: dict[str, Any] = {"audio": "base64", "translate": False, "language": None}
+    base.update(params)
+    return Model(id, TRANSCRIPTION, params=MappingProxyType(base))
+
+
+# OpenAI's voice names (the `openai` SDK's list).
+OPENAI_VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse",
+    "marin", "cedar",
+)  # fmt: skip
+
+
+def _tts(id: str, **params: Any) -> Model:
+    """A text-to-speech model; `tts`: "melotts" | "aura" (input shape), `formats`: the OpenAI
+    response formats it really produces, `voices`: OpenAI voice -> speaker, `speakers`: its
+    own speaker names, `languages`: melotts' languages (it has one voice per language)."""
+    formats = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+    base: dict[str, Any] = {"openai_voices": OPENAI_VOICES, "formats": formats}
+    base.update(params)
+    return Model(id, SPEECH, params=MappingProxyType(base))
+
+
+def _aura(id: str, speakers: tuple[str, ...], voices: tuple[str, ...]) -> Model:
+    """A Deepgram aura model; `voices` are the speakers OPENAI_VOICES map to, in that order
+    (chosen to match gender and tone)."""
+    mapping = MappingProxyType(dict(zip(OPENAI_VOICES, voices, strict=True)))
+    return _tts(id, tts="aura", speakers=speakers, voices=mapping)
+
+
+# Deepgram aura speakers (workers-ai.md §7) and the ones OpenAI's voices map to, in order.
+_AURA_1 = (
+    "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
+    "helios", "hera", "stella",
+)  # fmt: skip
+_AURA_1_VOICES = (
+    "asteria", "arcas", "angus", "luna", "orion", "helios", "zeus", "stella", "athena", "hera",
+    "orpheus", "luna", "perseus",
+)  # fmt: skip
+_AURA_2_EN = (
+    "amalthea", "andromeda", "apollo", "arcas", "aries", "asteria", "athena", "atlas", "aurora",
+    "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena", "hera",
+    "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "luna", "mars", "minerva",
+    "neptune", "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto",
+    "saturn", "selene", "thalia", "theia", "vesta", "zeus",
+)  # fmt: skip
+_EN_VOICES = (
+    "asteria", "arcas", "draco", "cora", "orion", "hyperion", "zeus", "luna", "athena",
+    "thalia", "orpheus", "helena", "apollo",
+)  # fmt: skip
+_AURA_2_ES = (
+    "sirio", "nestor", "carina", "celeste", "alvaro", "diana", "aquila", "selena", "estrella",
+    "javier",
+)  # fmt: skip
+_ES_VOICES = (
+    "celeste", "alvaro", "nestor", "carina", "sirio", "aquila", "javier", "diana", "selena",
+    "estrella", "alvaro", "carina", "sirio",
+)  # fmt: skip
+
+
 MODELS: dict[str, Model] = {
     m.id: m
     for m in (
@@ -94,31 +196,92 @@ MODELS: dict[str, Model] = {
         Model("@cf/baai/bge-base-en-v1.5", EMBEDDING, dimensions=768, max_batch=100),
         Model("@cf/baai/bge-large-en-v1.5", EMBEDDING, dimensions=1024, max_batch=100),
         Model("@cf/baai/bge-m3", EMBEDDING, dimensions=1024, max_batch=100),
-        Model("@cf/google/embeddinggemma-300m", EMBEDDING, dimensions=768, max_batch=100),
-        Model("@cf/qwen/qwen3-embedding-0.6b", EMBEDDING, dimensions=1024, max_batch=32),
+        # `dimensions` params: the shorter sizes a Matryoshka-trained model keeps meaningful.
+        Model(
+            "@cf/google/embeddinggemma-300m",
+            EMBEDDING,
+            dimensions=768,
+            max_batch=100,
+            params=MappingProxyType({"dimensions": (128, 256, 512)}),
+        ),
+        Model(
+            "@cf/qwen/qwen3-embedding-0.6b",
+            EMBEDDING,
+            dimensions=1024,
+            max_batch=32,
+            params=MappingProxyType({"dimensions": range(32, 1025)}),
+        ),
         # Image generation (§4).
-        Model("@cf/black-forest-labs/flux-1-schnell", IMAGE),
-        Model("@cf/black-forest-labs/flux-2-dev", IMAGE),
-        Model("@cf/black-forest-labs/flux-2-klein-4b", IMAGE),
-        Model("@cf/black-forest-labs/flux-2-klein-9b", IMAGE),
-        Model("@cf/leonardo/phoenix-1.0", IMAGE),
-        Model("@cf/leonardo/lucid-origin", IMAGE),
-        Model("@cf/stabilityai/stable-diffusion-xl-base-1.0", IMAGE),
-        Model("@cf/bytedance/stable-diffusion-xl-lightning", IMAGE),
-        Model("@cf/lykon/dreamshaper-8-lcm", IMAGE),
-        Model("@cf/runwayml/stable-diffusion-v1-5-img2img", IMAGE),
-        Model("@cf/runwayml/stable-diffusion-v1-5-inpainting", IMAGE),
+        # flux-1-schnell: additionalProperties false, so only prompt and steps; fixed 1024².
+        _image(
+            "@cf/black-forest-labs/flux-1-schnell",
+            sizes=None,
+            steps="steps",
+            quality_steps={"low": 2, "high": 8},
+            max_prompt=2048,
+        ),
+        # flux-2: multipart form fields prompt, width, height, steps, guidance; klein runs a
+        # fixed 4 steps.
+        _image(
+            "@cf/black-forest-labs/flux-2-dev",
+            **_FLUX2,
+            steps="steps",
+            quality_steps={"low": 10, "high": 50},
+            options=("guidance",),
+        ),
+        _image("@cf/black-forest-labs/flux-2-klein-4b", **_FLUX2),
+        _image("@cf/black-forest-labs/flux-2-klein-9b", **_FLUX2),
+        _image(
+            "@cf/leonardo/phoenix-1.0",
+            sizes=(64, 2048),
+            steps="num_steps",
+            quality_steps={"low": 12, "high": 50},
+            options=("seed", "negative_prompt", "guidance"),
+            guidance=(2.0, 10.0),
+        ),
+        _image(
+            "@cf/leonardo/lucid-origin",
+            sizes=(64, 2500),
+            default_size=(1120, 1120),
+            steps="num_steps",
+            quality_steps={"low": 10, "high": 40},
+            options=("seed", "guidance"),
+            guidance=(0.0, 10.0),
+        ),
+        _image("@cf/stabilityai/stable-diffusion-xl-base-1.0", **_SD),
+        _image("@cf/bytedance/stable-diffusion-xl-lightning", **_SD),
+        _image("@cf/lykon/dreamshaper-8-lcm", default_size=(512, 512), **_SD),
+        _image(
+            "@cf/runwayml/stable-diffusion-v1-5-img2img",
+            default_size=(512, 512),
+            edit="img2img",
+            **_SD,
+        ),
+        _image(
+            "@cf/runwayml/stable-diffusion-v1-5-inpainting",
+            default_size=(512, 512),
+            edit="inpaint",
+            **_SD,
+        ),
         # Speech recognition (§5).
-        Model("@cf/openai/whisper", TRANSCRIPTION),
-        Model("@cf/openai/whisper-tiny-en", TRANSCRIPTION),
-        Model("@cf/openai/whisper-large-v3-turbo", TRANSCRIPTION),
+        _asr("@cf/openai/whisper", audio="bytes"),
+        _asr("@cf/openai/whisper-tiny-en", audio="bytes", language="en"),
+        _asr("@cf/openai/whisper-large-v3-turbo", translate=True),
         # Text to speech (§7).
-        Model("@cf/myshell-ai/melotts", SPEECH),
-        Model("@cf/deepgram/aura-1", SPEECH),
-        Model("@cf/deepgram/aura-2-en", SPEECH),
-        Model("@cf/deepgram/aura-2-es", SPEECH),
+        _tts(
+            "@cf/myshell-ai/melotts",
+            tts="melotts",
+            formats=("mp3",),
+            languages=("en", "es", "fr", "zh", "jp", "kr"),
+        ),
+        _aura("@cf/deepgram/aura-1", _AURA_1, _AURA_1_VOICES),
+        _aura("@cf/deepgram/aura-2-en", _AURA_2_EN, _EN_VOICES),
+        _aura("@cf/deepgram/aura-2-es", _AURA_2_ES, _ES_VOICES),
         # Translation (§6) and moderation.
-        Model("@cf/meta/m2m100-1.2b", TRANSLATION),
+        # segment_tokens: estimated tokens per call; longer text is cut at sentence ends.
+        Model(
+            "@cf/meta/m2m100-1.2b", TRANSLATION, params=MappingProxyType({"segment_tokens": 128})
+        ),
         Model("@cf/meta/llama-guard-3-8b", MODERATION, context_window=131072),
     )
 }

@@ -32,12 +32,47 @@ class Upload(Protocol):
     async def bytes(self) -> bytes: ...
 
 
+class Form(dict):
+    """A parsed form: each field name's first value, plus `all(name)` for every value of a name
+    sent several times (`timestamp_granularities[]`). A plain dict to code that needs one value."""
+
+    def __init__(
+        self, first: Mapping[str, Any] | None = None, repeated: Mapping[str, list] | None = None
+    ) -> None:
+        super().__init__(first or {})
+        self.repeated: dict[str, list] = dict(repeated or {})
+
+    def all(self, name: str) -> list:
+        """Every value sent under `name`, in order."""
+        if name in self.repeated:
+            return list(self.repeated[name])
+        return [self[name]] if name in self else []
+
+
+def form_values(form: Mapping[str, Any], name: str) -> list:
+    """Every value of `name` in a parsed form (a `Form`, or any mapping of single values)."""
+    if isinstance(form, Form):
+        return form.all(name)
+    return [form[name]] if name in form else []
+
+
 class Body(Protocol):
     """Access to the request body, read at most once."""
 
     async def bytes(self) -> bytes: ...
 
-    async def form(self) -> Mapping[str, str | Upload]: ...
+    async def form(self) -> Mapping[str, str | Upload]: ...  # a `Form` from the adapter
+
+
+@dataclass(frozen=True)
+class ByteList:
+    """Bytes a model takes as a JSON array of numbers (whisper's `audio`).
+
+    The adapter builds that array on the JavaScript side from one typed-array copy: a Python
+    list of 20 million ints crossing into JS costs seconds and hundreds of MB.
+    """
+
+    data: bytes
 
 
 class UpstreamStream(Protocol):
@@ -62,10 +97,23 @@ class Ai(Protocol):
     async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any: ...
 
 
+@dataclass(frozen=True)
+class FormInput:
+    """Text fields a model takes as one multipart/form-data body (flux-2).
+
+    Put it in `inputs` (e.g. `{"multipart": FormInput(...)}`); `env.ai.run` encodes it as
+    `{"body": <stream>, "contentType": "multipart/form-data; boundary=..."}` on the JS side.
+    """
+
+    fields: Mapping[str, str]
+
+
 class Storage(Protocol):
-    """An R2 bucket as the image store uses it."""
+    """An R2 bucket as the image store uses it; failures raise OSError."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def head(self, key: str) -> StoredObject | None: ...
 
     async def get(self, key: str) -> StoredObject | None: ...
 
@@ -74,9 +122,9 @@ class Storage(Protocol):
 class StoredObject:
     """An object read from storage, with the metadata conditional requests need."""
 
-    data: Any  # bytes, or a stream the adapter can send as a body
+    data: Any  # bytes, an UpstreamStream the adapter sends as a body, or None (head)
     content_type: str
-    etag: str
+    etag: str  # quoted, as sent in the ETag header
     uploaded_ms: int
 
 
@@ -90,6 +138,7 @@ class Fetch(Protocol):
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         max_bytes: int | None = None,
+        redirect: str = "follow",  # "manual": a 3xx comes back as is (proxies pin their host)
     ) -> FetchResult: ...
 
 

@@ -18,12 +18,23 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import js
-from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js
 from workers import Response
 
 import app
 from errors import ApiError, invalid, upstream_error
-from exchange import Call, Env, FetchResult, Reply, StreamBody, StreamTransform
+from exchange import (
+    ByteList,
+    Call,
+    Env,
+    FetchResult,
+    Form,
+    FormInput,
+    Reply,
+    StoredObject,
+    StreamBody,
+    StreamTransform,
+)
 
 
 def _js_object(value: dict) -> Any:
@@ -32,7 +43,41 @@ def _js_object(value: dict) -> Any:
 
 def _without_none(inputs: dict) -> dict:
     # The SDK turns None into JS null, which Workers AI schemas reject.
-    return {k: v for k, v in inputs.items() if v is not None}
+    return {
+        k: multipart_input(v) if isinstance(v, FormInput) else v
+        for k, v in inputs.items()
+        if v is not None
+    }
+
+
+def multipart_input(form: FormInput) -> dict:
+    """A model input as multipart/form-data: `{"body": ReadableStream, "contentType": ...}`.
+
+    Only JS knows the boundary it will write, so a JS FormData is serialised by a JS Response,
+    exactly as Cloudflare's flux-2 example does (workers-ai.md §4.2).
+    """
+    data = js.FormData.new()
+    for name, value in form.fields.items():
+        data.append(name, value)  # two arguments: undici rejects an explicit `undefined` third
+    encoded = js.Response.new(data)
+    return {"body": encoded.body, "contentType": encoded.headers.get("content-type")}
+
+
+def _js_inputs(inputs: dict) -> Any:
+    """`inputs` for the binding; with a `ByteList`, one JS object holding a JS number array.
+
+    `Array.from(Uint8Array)` costs ~0.85 s per 20 MB in Node, a Python list of ints through
+    `to_js` ~5.7 s. The object is built here, not by the SDK, because the SDK walks every
+    iterable argument in Python, which for a JS Array means 20 million element reads.
+    """
+    plain = _without_none(inputs)
+    arrays = {k: v for k, v in plain.items() if isinstance(v, ByteList)}
+    if not arrays:
+        return plain
+    target = _js_object({k: v for k, v in plain.items() if k not in arrays})
+    for key, value in arrays.items():
+        setattr(target, key, js.Array.from_(to_js(value.data)))
+    return target
 
 
 class JsStream:
@@ -74,7 +119,13 @@ class _Body:
             raise invalid(
                 "The body is not valid multipart/form-data or urlencoded form data."
             ) from None
-        return {key: form[key] for key in form}
+        fields = Form()
+        for key in form:  # a name sent n times is listed n times
+            if key not in fields:
+                fields[key] = form[key]
+            elif key not in fields.repeated:
+                fields.repeated[key] = form.get_all(key)
+        return fields
 
 
 class _Ai:
@@ -85,7 +136,7 @@ class _Ai:
 
     async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any:
         try:
-            result = await self._binding.run(model, _without_none(inputs), options or {})
+            result = await self._binding.run(model, _js_inputs(inputs), options or {})
         except JsException as exc:
             raise upstream_error(str(getattr(exc, "message", exc)), model) from None
         if isinstance(result, memoryview):
@@ -95,15 +146,56 @@ class _Ai:
         return result
 
 
+class _R2Store:
+    """The `IMAGES` R2 bucket (SDK-wrapped) as an `exchange.Storage`; JS failures -> OSError."""
+
+    def __init__(self, bucket: Any) -> None:
+        self._bucket = bucket
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            await self._bucket.put(key, data, {"httpMetadata": {"contentType": content_type}})
+        except JsException as exc:
+            raise OSError(f"R2 put failed: {getattr(exc, 'message', exc)}") from None
+
+    async def head(self, key: str) -> StoredObject | None:
+        return await self._read("head", key)
+
+    async def get(self, key: str) -> StoredObject | None:
+        return await self._read("get", key)
+
+    async def _read(self, method: str, key: str) -> StoredObject | None:
+        try:
+            found = await getattr(self._bucket, method)(key)
+        except JsException as exc:
+            raise OSError(f"R2 {method} failed: {getattr(exc, 'message', exc)}") from None
+        if found is None:
+            return None
+        meta = found.httpMetadata or {}
+        uploaded = found.uploaded
+        if hasattr(uploaded, "timestamp"):  # the SDK turns a JS Date into a datetime
+            uploaded_ms = int(uploaded.timestamp() * 1000)
+        else:
+            uploaded_ms = int(uploaded.getTime()) if uploaded is not None else 0
+        body = found.body if method == "get" else None
+        return StoredObject(
+            data=JsStream(body) if body is not None else None,
+            content_type=str(meta.get("contentType") or "application/octet-stream"),
+            etag=str(found.httpEtag or f'"{found.etag}"'),
+            uploaded_ms=uploaded_ms,
+        )
+
+
 async def _fetch(
     url: str,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     body: Any = None,
     max_bytes: int | None = None,
+    redirect: str = "follow",
 ) -> FetchResult:
     """Outbound HTTP; raises ConnectionError on network failure or an oversized body."""
-    init: dict[str, Any] = {"method": method, "headers": dict(headers or {}), "redirect": "follow"}
+    init: dict[str, Any] = {"method": method, "headers": dict(headers or {}), "redirect": redirect}
     if body is not None:
         init["body"] = to_js(body) if isinstance(body, bytes) else body
     try:
@@ -149,47 +241,55 @@ class _Vars(Mapping[str, str]):
 
 
 def _transcoded(source: JsStream, transform: StreamTransform) -> Any:
-    """`source` (UTF-8 bytes) rewritten by `transform`, as a JS ReadableStream of bytes.
+    """`source` rewritten by `transform` chunk by chunk, as a JS ReadableStream of bytes.
 
-    TextDecoderStream keeps multi-byte characters split across chunks intact. When the source
-    fails mid-way, the transform's `fail` events are written and the stream still closes.
+    Bytes cross into Python and back (`to_bytes`/`to_js`), which costs far less per chunk than
+    JS strings would, and `enqueue` is bound once in `start` rather than looked up per chunk.
+    When the source fails mid-way, the transform's `fail` events are sent and the stream still
+    closes normally, so clients see an error event and `[DONE]` instead of a cut connection.
     """
-    failure: list[str] = []
+    feed = transform.feed
+    enqueue: list[Any] = []
 
-    def on_chunk(chunk: str, controller: Any) -> None:
-        out = transform.fail(failure[0]) if failure else transform.feed(chunk)
+    def on_start(controller: Any) -> None:
+        enqueue.append(controller.enqueue)
+
+    def on_chunk(chunk: Any, controller: Any) -> None:
+        out = feed(chunk.to_bytes())
         if out:
-            controller.enqueue(out)
+            enqueue[0](to_js(out))
 
     def on_flush(controller: Any) -> None:
         out = transform.end()
         if out:
-            controller.enqueue(out)
+            enqueue[0](to_js(out))
 
-    chunk_proxy = create_proxy(on_chunk)
-    flush_proxy = create_proxy(on_flush)
-    rewrite = js.TransformStream.new(_js_object({"transform": chunk_proxy, "flush": flush_proxy}))
-    encoded = rewrite.readable.pipeThrough(js.TextEncoderStream.new())
+    proxies = [create_proxy(on_start), create_proxy(on_chunk), create_proxy(on_flush)]
+    rewrite = js.TransformStream.new(
+        _js_object({"start": proxies[0], "transform": proxies[1], "flush": proxies[2]})
+    )
 
-    def finish(_: Any = None) -> None:
-        writer = rewrite.writable.getWriter()
-        closing = writer.close()
-        closing.catch(create_proxy(lambda _e: None))
-        chunk_proxy.destroy()
-        flush_proxy.destroy()
+    def release(_: Any) -> None:
+        for proxy in proxies:
+            proxy.destroy()
 
-    def broke(error: Any) -> None:
-        failure.append("The upstream stream failed before it finished.")
-        writer = rewrite.writable.getWriter()
-        writer.write("")
-        writer.releaseLock()
-        finish()
+    def settle(outcome: Any) -> None:
+        # Exactly one call whatever happened, so nothing that holds `transform` leaks.
+        if outcome[0].status == "rejected":
+            try:
+                out = transform.fail("The upstream stream failed before it finished.")
+                if out:
+                    enqueue[0](to_js(out))
+            except JsException:
+                pass  # the client is gone: nobody to tell
+        closing = rewrite.writable.getWriter().close()  # runs on_flush, then settles
+        js.Promise.allSettled(to_js([closing])).then(create_once_callable(release))
 
-    piping = source.js.pipeThrough(js.TextDecoderStream.new()).pipeTo(
+    piping = source.js.pipeTo(
         rewrite.writable, _js_object({"preventClose": True, "preventAbort": True})
     )
-    piping.then(create_proxy(finish), create_proxy(broke))
-    return encoded
+    js.Promise.allSettled(to_js([piping])).then(create_once_callable(settle))
+    return rewrite.readable
 
 
 def _to_response(reply: Reply) -> Response:
@@ -199,6 +299,8 @@ def _to_response(reply: Reply) -> Response:
         if not isinstance(source, JsStream):
             raise TypeError("stream replies need a stream from a binding")
         body = _transcoded(source, body.transform) if body.transform else source.js
+    elif isinstance(body, StoredObject):
+        body = body.data.js if isinstance(body.data, JsStream) else body.data
     return Response(body, status=reply.status, headers=reply.headers)
 
 
@@ -209,13 +311,19 @@ def _call(request: Any, env: Any) -> Call:
         query.setdefault(key, value)
     headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
     ai_binding = getattr(env, "AI", None)
+    images_binding = getattr(env, "IMAGES", None)
     call = Call(
         method=str(request.method).upper(),
         path=url.path or "/",
         query=query,
         headers=headers,
         body=None,  # type: ignore[arg-type]  # set below: it needs the call's limit
-        env=Env(vars=_Vars(env), ai=_Ai(ai_binding), fetch=_fetch),
+        env=Env(
+            vars=_Vars(env),
+            ai=_Ai(ai_binding),
+            images=_R2Store(images_binding) if images_binding is not None else None,
+            fetch=_fetch,
+        ),
         request_id="req_" + secrets.token_hex(12),
         origin_url=f"{url.scheme}://{url.netloc}",
     )

@@ -10,7 +10,18 @@ from dataclasses import dataclass
 
 from errors import ApiError
 from exchange import Call, Reply, error_reply
-from handlers import health, models
+from handlers import (
+    audio,
+    chat,
+    completions,
+    embeddings,
+    files,
+    health,
+    images,
+    models,
+    moderations,
+    translate,
+)
 
 Handler = Callable[[Call], Awaitable[Reply]]
 
@@ -22,6 +33,7 @@ API_KEY_OR_QUERY = "api_key_or_query"  # + ?token= / ?password= for translation 
 MiB = 1024 * 1024
 JSON_LIMIT = 10 * MiB  # room for inline data-URI images in vision requests
 UPLOAD_LIMIT = 25 * MiB + 64 * 1024  # OpenAI's 25 MB file cap plus multipart framing
+TRANSLATE_LIMIT = 128 * 1024  # DeepL's own request-size cap
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,34 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", health.show, auth=PUBLIC),
     Route("GET", "/v1/models", models.list_models),
     Route("GET", "/v1/models/{model...}", models.retrieve),
+    Route("POST", "/v1/chat/completions", chat.create),
+    Route("POST", "/v1/completions", completions.create),
+    Route("POST", "/v1/embeddings", embeddings.create),
+    Route("POST", "/v1/moderations", moderations.create),
+    Route("POST", "/v1/images/generations", images.generate),
+    Route("POST", "/v1/images/edits", images.edit, max_body=UPLOAD_LIMIT),
+    Route("POST", "/v1/audio/transcriptions", audio.transcribe, max_body=UPLOAD_LIMIT),
+    Route("POST", "/v1/audio/translations", audio.translate, max_body=UPLOAD_LIMIT),
+    Route("POST", "/v1/audio/speech", audio.create_speech),
+    # Public: <img> tags cannot send a key; keys are unguessable content hashes (docs/images.md).
+    Route("GET", "/file/{key}", files.show, auth=PUBLIC),
+    # DeepLX (Immersive Translate) and DeepL: query-string tokens, errors in their own shapes.
+    Route(
+        "POST",
+        "/translate",
+        translate.deeplx,
+        auth=API_KEY_OR_QUERY,
+        max_body=TRANSLATE_LIMIT,
+        render=translate.render_deeplx,
+    ),
+    Route(
+        "POST",
+        "/v2/translate",
+        translate.deepl,
+        auth=API_KEY_OR_QUERY,
+        max_body=TRANSLATE_LIMIT,
+        render=translate.render_deepl,
+    ),
 )
 
 

@@ -1,14 +1,17 @@
 """Workers AI server-sent events -> OpenAI `chat.completion.chunk` (or `text_completion`) events.
 
-`ChatStream.feed(text)` takes decoded upstream text in arbitrary pieces (events may be split
-across pieces or several may share one) and returns the OpenAI events ready to send; `end()`
-closes the stream (finish_reason chunk, optional usage chunk, exactly one `data: [DONE]`), and
-`fail(message)` ends a broken one with an error event, then `[DONE]`.
+`ChatStream.feed(data)` takes upstream bytes in arbitrary pieces (events may be split across
+pieces, even inside a multi-byte character, or several may share one) and returns the OpenAI
+events ready to send, as UTF-8 bytes; `end()` closes the stream (finish_reason chunk, optional
+usage chunk, exactly one `data: [DONE]`), and `fail(message)` ends a broken one with an error
+event, then `[DONE]`.
 
-The common native event `{"response":"…","p":"…"}` is spliced as text: its JSON string literal
-is already valid inside our JSON, so it is copied without decoding or re-encoding. Everything
-else (tool calls, usage, OpenAI-shaped chunks, numbers, reasoning, stop sequences) goes
-through `json`. Both paths give identical output.
+Bytes in and out because crossing into Pyodide as bytes costs far less than as JS strings, and
+only whole events are parsed, so a split character is never decoded in halves. The common native
+event `{"response":"…","p":"…"}` is spliced as bytes: its JSON string literal is already valid
+inside our JSON, so it is copied without decoding or re-encoding. Everything else (tool calls,
+usage, OpenAI-shaped chunks, numbers, reasoning, stop sequences) goes through `json`. Both paths
+give identical output; `make bench` measures the cost.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from typing import Any
 import chatmap
 from exchange import dumps
 
-DONE = "data: [DONE]\n\n"
-_FAST_HEAD = '{"response":"'
-_PAD = '","p":"'
+DONE = b"data: [DONE]\n\n"
+_FAST_EVENT = b'data: {"response":"'
+_PAD = b'","p":"'
 _TOOL = "tool_calls"
 
 
@@ -52,7 +55,7 @@ class ChatStream:
         text_completion: bool = False,
         prompt_text: str = "",
     ) -> None:
-        self.buffer = ""
+        self.buffer = b""
         self.started = False
         self.finished = False
         self.done_seen = False
@@ -77,23 +80,25 @@ class ChatStream:
             f'"model":{dumps(model)},'
         )
         if text_completion:
-            self.fast_head = "data: " + self.envelope + '"choices":[{"text":"'
-            self.fast_tail = '","index":0,"logprobs":null,"finish_reason":null}]}\n\n'
+            head = "data: " + self.envelope + '"choices":[{"text":"'
+            tail = '","index":0,"logprobs":null,"finish_reason":null}]}\n\n'
         else:
-            self.fast_head = "data: " + self.envelope + '"choices":[{"index":0,"delta":{"content":"'
-            self.fast_tail = '"},"logprobs":null,"finish_reason":null}]}\n\n'
+            head = "data: " + self.envelope + '"choices":[{"index":0,"delta":{"content":"'
+            tail = '"},"logprobs":null,"finish_reason":null}]}\n\n'
+        self.fast_head = head.encode()
+        self.fast_tail = tail.encode()
         self.fast = not stops and not think_tags
 
     # ---- output ------------------------------------------------------------------------
 
-    def _event(self, choice: dict | None, usage: Any = None) -> str:
+    def _event(self, choice: dict | None, usage: Any = None) -> bytes:
         if choice is None:
             body = '"choices":[],"usage":' + dumps(usage) + "}"
         else:
             body = '"choices":[' + dumps(choice) + "]}"
-        return "data: " + self.envelope + body + "\n\n"
+        return ("data: " + self.envelope + body + "\n\n").encode()
 
-    def _delta(self, delta: dict, finish: str | None = None) -> str:
+    def _delta(self, delta: dict, finish: str | None = None) -> bytes:
         if self.text_completion:
             choice = {"text": delta.get("content", ""), "index": 0, "logprobs": None}
         else:
@@ -101,13 +106,13 @@ class ChatStream:
         choice["finish_reason"] = finish
         return self._event(choice)
 
-    def _start(self) -> str:
+    def _start(self) -> bytes:
         self.started = True
         if self.text_completion:
-            return ""
+            return b""
         return self._delta({"role": "assistant", "content": ""})
 
-    def _content(self, text: str, out: list[str]) -> None:
+    def _content(self, text: str, out: list[bytes]) -> None:
         if self.stopped or not text:
             return
         if self.thinking:
@@ -129,7 +134,7 @@ class ChatStream:
             self.content_chars += len(text)
             out.append(self._delta({"content": text}))
 
-    def _reasoning(self, text: str, out: list[str]) -> str:
+    def _reasoning(self, text: str, out: list[bytes]) -> str:
         """Emit thought up to `</think>`; return what follows it (the answer)."""
         text = self.think_pending + text
         self.think_pending = ""
@@ -148,7 +153,7 @@ class ChatStream:
             out.append(self._delta({"reasoning_content": head}))
         return tail
 
-    def _tool_calls(self, calls: Any, out: list[str]) -> None:
+    def _tool_calls(self, calls: Any, out: list[bytes]) -> None:
         for call in calls if isinstance(calls, list) else ():
             if not isinstance(call, dict):
                 continue
@@ -207,7 +212,7 @@ class ChatStream:
         if usage:
             self.usage = usage
 
-    def _json_event(self, data: str, out: list[str]) -> None:
+    def _json_event(self, data: bytes, out: list[bytes]) -> None:
         try:
             event = json.loads(data)
         except ValueError:
@@ -240,58 +245,57 @@ class ChatStream:
         if "usage" in event:
             self._record_usage(event["usage"])
 
-    def _data(self, data: str, out: list[str]) -> None:
-        if self.fast and data.startswith(_FAST_HEAD) and data.endswith('"}'):
-            pad = data.find(_PAD, 13)
-            if pad != -1 and data[pad + 7 : -2].isalnum():
-                raw = data[13:pad]
-                if raw:
-                    self.content_chars += len(raw)
-                    out.append(self.fast_head + raw + self.fast_tail)
-                return
-        if data == "[DONE]":
+    def _data(self, data: bytes, out: list[bytes]) -> None:
+        if data == b"[DONE]":
             self.done_seen = True
-            return
-        self._json_event(data, out)
+        else:
+            self._json_event(data, out)
 
     # ---- input -------------------------------------------------------------------------
 
-    def feed(self, text: str) -> str:
-        """OpenAI events for this piece of upstream text."""
-        if self.finished:
-            return ""
-        buffer = self.buffer + text if self.buffer else text
-        if "\r" in buffer:
-            buffer = buffer.replace("\r\n", "\n")
-        events = buffer.split("\n\n")
+    def feed(self, data: bytes) -> bytes:
+        """OpenAI events for this piece of the upstream stream."""
+        if self.finished or self.done_seen:
+            return b""  # anything after `[DONE]` is ignored
+        if self.buffer:
+            data = self.buffer + data
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        events = data.split(b"\n\n")
         self.buffer = events.pop()
-        out: list[str] = [] if self.started else [self._start()]
+        out: list[bytes] = [] if self.started else [self._start()]
+        fast = self.fast
         try:
             for event in events:
-                if self.done_seen:
-                    break
-                if event.startswith("data: ") and "\n" not in event:
+                # The hot path, inline: `data: {"response":"<raw>","p":"<padding>"}`.
+                if fast and event.startswith(_FAST_EVENT) and event.endswith(b'"}'):
+                    pad = event.find(_PAD, 19)
+                    if pad != -1 and event[pad + 7 : -2].isalnum():
+                        if pad > 19:
+                            self.content_chars += pad - 19
+                            out.append(self.fast_head + event[19:pad] + self.fast_tail)
+                        continue
+                if event.startswith(b"data: ") and b"\n" not in event:
                     self._data(event[6:], out)
                 else:
                     lines = [
-                        ln[5:].lstrip(" ") for ln in event.split("\n") if ln.startswith("data:")
+                        ln[5:].lstrip() for ln in event.split(b"\n") if ln.startswith(b"data:")
                     ]
                     if lines:
-                        self._data("\n".join(lines), out)
+                        self._data(b"\n".join(lines), out)
+                if self.done_seen:
+                    break
         except _UpstreamEventError:
-            return "".join(out) + self.fail("Workers AI reported an error during the stream.")
-        return "".join(out)
+            return b"".join(out) + self.fail("Workers AI reported an error during the stream.")
+        return b"".join(out)
 
-    def end(self) -> str:
+    def end(self) -> bytes:
         """The closing events once the upstream has ended."""
         if self.finished:
-            return ""
-        if self.buffer.strip():
-            tail = self.feed("\n\n")
-            if self.finished:
-                return tail
-        else:
-            tail = ""
+            return b""
+        tail = self.feed(b"\n\n") if self.buffer.strip() else b""
+        if self.finished:
+            return tail
         if not self.done_seen:
             return tail + self.fail("The upstream stream ended before it finished.")
         out = [tail] if self.started else [tail, self._start()]
@@ -305,12 +309,12 @@ class ChatStream:
             out.append(self._event(None, self._usage()))
         out.append(DONE)
         self.finished = True
-        return "".join(out)
+        return b"".join(out)
 
-    def fail(self, message: str) -> str:
+    def fail(self, message: str) -> bytes:
         """An error event and `[DONE]`, once."""
         if self.finished:
-            return ""
+            return b""
         self.finished = True
         error = {
             "error": {
@@ -320,9 +324,10 @@ class ChatStream:
                 "code": "upstream_stream_error",
             }
         }
-        return ("" if self.started else self._start()) + "data: " + dumps(error) + "\n\n" + DONE
+        event = ("data: " + dumps(error) + "\n\n").encode()
+        return (b"" if self.started else self._start()) + event + DONE
 
-    def replay(self, answer: chatmap.Answer) -> str:
+    def replay(self, answer: chatmap.Answer) -> bytes:
         """A whole stream for an answer that arrived in one piece (JSON mode, gpt-oss)."""
         out = [self._start()]
         self.thinking = False  # the answer is already split into reasoning and content
@@ -335,8 +340,8 @@ class ChatStream:
         self.usage = answer.usage
         self.upstream_finish = answer.finish_reason
         self.done_seen = True
-        self.buffer = ""
-        return "".join(out) + self.end()
+        self.buffer = b""
+        return b"".join(out) + self.end()
 
     def _finish_reason(self) -> str:
         if self.tool_count:

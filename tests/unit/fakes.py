@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,17 +89,19 @@ async def serve(call: Call) -> Reply:
     reply = await app.handle(call)
     if isinstance(reply.body, StreamBody):
         stream, transform = reply.body.source, reply.body.transform
-        parts: list[str] = []
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        parts: list[bytes] = []
         try:
             async for chunk in stream.iterate():
-                text = decoder.decode(chunk)
-                parts.append(transform.feed(text) if transform else text)
-            parts.append(transform.end() if transform else "")
+                parts.append(transform.feed(chunk) if transform else chunk)
+            parts.append(transform.end() if transform else b"")
         except ConnectionError:
             parts.append(transform.fail("The upstream stream failed before it finished."))
             parts.append(transform.end())
-        reply.body = "".join(parts)
+        reply.body = b"".join(parts)
+    if isinstance(reply.body, bytes) and reply.headers.get("content-type", "").startswith(
+        ("text/", "application/json")
+    ):
+        reply.body = reply.body.decode()
     return reply
 
 

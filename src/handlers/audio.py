@@ -1,0 +1,107 @@
+"""`/v1/audio/transcriptions`, `/v1/audio/translations` (whisper) and `/v1/audio/speech` (TTS).
+
+Glue only: the mappings are in `transcripts` and `speech`, the subtitles in `subtitles`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import catalog
+import config
+import speech
+import transcripts
+from errors import ApiError, invalid
+from exchange import Call, Reply, StreamBody, form_values
+
+MAX_AUDIO_BYTES = 25 * 1024 * 1024  # OpenAI's upload limit
+
+
+async def transcribe(call: Call) -> Reply:
+    """Speech to text in the language spoken."""
+    return await _recognize(call, transcripts.TRANSCRIBE)
+
+
+async def translate(call: Call) -> Reply:
+    """Speech in any language to English text."""
+    return await _recognize(call, transcripts.TRANSLATE)
+
+
+def _upload(form: Any) -> Any:
+    upload = form.get("file")
+    if upload is None:
+        raise invalid("Missing required parameter: 'file'.", "file", "missing_required_parameter")
+    if isinstance(upload, str) or not hasattr(upload, "bytes"):
+        raise invalid("'file' must be an uploaded file (multipart/form-data).", "file")
+    if upload.size > MAX_AUDIO_BYTES:
+        # Bodies without a Content-Length get past the route's size check; files cannot.
+        raise ApiError(
+            413,
+            f"The audio file is larger than {MAX_AUDIO_BYTES // (1024 * 1024)} MB.",
+            "invalid_request_error",
+            "file",
+            "request_too_large",
+        )
+    return upload
+
+
+async def _recognize(call: Call, task: str) -> Reply:
+    form = await call.body.form()
+    upload = _upload(form)
+    granularities = [
+        *form_values(form, "timestamp_granularities[]"),
+        *form_values(form, "timestamp_granularities"),
+    ]
+    request = transcripts.parse_request(form, task, granularities)
+    settings = config.load(call.env.vars)
+    model = catalog.require_task(
+        catalog.resolve(request.model, catalog.TRANSCRIPTION, settings), catalog.TRANSCRIPTION
+    )
+    if task == transcripts.TRANSLATE and model.listed and not model.params.get("translate"):
+        raise invalid(
+            f"`{model.id}` cannot translate; use `whisper-1` (@cf/openai/whisper-large-v3-turbo).",
+            "model",
+            "model_not_supported",
+        )
+    audio = await upload.bytes()
+    transcripts.check_audio(audio)
+    inputs = transcripts.to_upstream(model, audio, request)
+    del audio  # the inputs hold the only copy the binding needs
+    output = await call.env.ai.run(model.id, inputs)
+    try:
+        body, content_type = transcripts.render(output, request, model)
+    except ValueError:
+        raise _bad_upstream(model.id) from None
+    return Reply(200, body, {"content-type": content_type})
+
+
+async def create_speech(call: Call) -> Reply:
+    """Text to audio bytes (MP3 unless another format is asked for and the model has it)."""
+    body = await call.json()
+    model_name = body.get("model")
+    if model_name is None or model_name == "":
+        raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+    settings = config.load(call.env.vars)
+    model = catalog.require_task(
+        catalog.resolve(model_name, catalog.SPEECH, settings), catalog.SPEECH
+    )
+    plan = speech.to_upstream(body, model)
+    output = await call.env.ai.run(model.id, plan.inputs)
+    headers = {"content-type": plan.content_type}
+    if hasattr(output, "read_all"):
+        # aura's audio stream goes to the client without passing through Python.
+        return Reply(200, StreamBody(output), headers)
+    audio = speech.decoded_audio(output)
+    if not audio:
+        raise _bad_upstream(model.id)
+    return Reply(200, audio, headers)
+
+
+def _bad_upstream(model_id: str) -> ApiError:
+    return ApiError(
+        502,
+        f"Workers AI answered `{model_id}` in a shape this gateway does not understand.",
+        "api_error",
+        None,
+        "upstream_error",
+    )

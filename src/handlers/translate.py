@@ -1,0 +1,222 @@
+"""POST /translate (DeepLX, for Immersive Translate) and POST /v2/translate (DeepL API), both
+answered by Workers AI's m2m100.
+
+Each text is given its source language (as sent, or detected per `langdetect`), cut into
+segments (`translation.plan`), and every distinct segment is translated once, at most
+CONCURRENCY at a time; the answers are put back in order. Errors are rendered in each API's own
+shape by the routes' `render` hooks, so clients that only understand that shape still see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import catalog
+import config
+from errors import ApiError, invalid
+from exchange import Call, Reply, json_reply
+
+if TYPE_CHECKING:
+    import translation
+
+# `languages`, `langdetect` and `translation` are imported by the functions that use them, on
+# the first translation request, so they add nothing to the cold start of the other routes.
+
+CONCURRENCY = 6  # a Worker may hold six connections open at once; more would only queue
+DEFAULT_SEGMENT_TOKENS = 128
+
+
+async def deeplx(call: Call) -> Reply:
+    """DeepLX: `{text, source_lang, target_lang}` -> `{code, id, data, alternatives, ...}`."""
+    import languages
+    import translation
+
+    body = await call.json()
+    items = translation.texts(body.get("text"), many=False)
+    target = translation.language(body.get("target_lang"), "target_lang", allow_auto=False)
+    source = translation.language(body.get("source_lang"), "source_lang", allow_auto=True)
+    [(detected, text)] = await translate_texts(call, items, source, target)
+    return json_reply(
+        translation.deeplx_success(
+            text, languages.display(detected), languages.display(target), _numeric_id(call)
+        )
+    )
+
+
+async def deepl(call: Call) -> Reply:
+    """DeepL API v2: JSON or form body -> `{translations: [{detected_source_language, text}]}`."""
+    import languages
+    import translation
+
+    fields = await _fields(call)
+    items = translation.texts(fields.get("text"), many=True)
+    target = translation.language(fields.get("target_lang"), "target_lang", allow_auto=False)
+    source = translation.language(fields.get("source_lang"), "source_lang", allow_auto=True)
+    results = await translate_texts(call, items, source, target)
+    translations: list[translation.DeepLTranslation] = [
+        {"detected_source_language": languages.display(detected), "text": text}
+        for detected, text in results
+    ]
+    return json_reply({"translations": translations})
+
+
+def render_deeplx(err: ApiError) -> Reply:
+    """Errors on /translate as DeepLX writes them."""
+    import translation
+
+    return json_reply(translation.deeplx_error(err), err.status)
+
+
+def render_deepl(err: ApiError) -> Reply:
+    """Errors on /v2/translate as DeepL writes them."""
+    import translation
+
+    return json_reply(translation.deepl_error(err), translation.deepl_status(err))
+
+
+async def translate_texts(
+    call: Call, texts: list[str], source: str | None, target: str
+) -> list[tuple[str, str]]:
+    """(source language, translation) for each text, in order."""
+    import translation
+
+    settings = config.load(call.env.vars)
+    model = catalog.require_task(
+        catalog.resolve(None, catalog.TRANSLATION, settings), catalog.TRANSLATION
+    )
+    budget = float(model.params.get("segment_tokens", DEFAULT_SEGMENT_TOKENS))
+    plans: list[tuple[str, list[translation.Part] | None]] = []
+    jobs: dict[tuple[str, str], int] = {}  # (segment, source) -> index of its translation
+    for index, text in enumerate(texts):
+        src = source or _detected(text, index, len(texts), target)
+        if src == target or not translation.has_letters(text):
+            plans.append((src, None))  # nothing to translate: no upstream call
+            continue
+        parts = translation.plan(text, budget)
+        for segment, translate in parts:
+            if translate:
+                jobs.setdefault((segment, src), len(jobs))
+        plans.append((src, parts))
+    options = {"gateway": {"id": settings.ai_gateway_id}} if settings.ai_gateway_id else None
+    outputs = await _run_all(call, model.id, list(jobs), target, options)
+    results: list[tuple[str, str]] = []
+    for text, (src, parts) in zip(texts, plans, strict=True):
+        if parts is None:
+            results.append((src, text))
+            continue
+        answers = iter([outputs[jobs[(segment, src)]] for segment, translate in parts if translate])
+        results.append((src, translation.assemble(parts, answers)))
+    return results
+
+
+def _detected(text: str, index: int, count: int, target: str) -> str:
+    import langdetect
+    import languages
+
+    found = langdetect.detect(text)
+    if found.language == langdetect.NO_TEXT:
+        return target  # no letters: the text is returned as is
+    if found.language:
+        return found.language
+    where = f"text[{index}]" if count > 1 else "the text"
+    if found.reason == langdetect.UNSUPPORTED_SCRIPT:
+        script = "a script" if found.script == "other" else f"the {found.script.title()} script"
+        message = (
+            f"Cannot translate {where}: it is written in {script}, which the translation model "
+            "(m2m100) does not support."
+        )
+        raise invalid(message, "text", "unsupported_language")
+    if found.reason == langdetect.AMBIGUOUS:
+        names = ", ".join(languages.name(code) for code in found.candidates[:3])
+        names += ", or another language" if len(found.candidates) > 3 else ""
+        message = (
+            f"Could not tell which language {where} is in (it could be {names}). Set "
+            "source_lang to the language of the text."
+        )
+    else:
+        message = (
+            f"Could not tell which language {where} is in. Set source_lang to the language "
+            "of the text."
+        )
+    raise invalid(message, "source_lang", "language_not_detected")
+
+
+async def _run_all(
+    call: Call,
+    model_id: str,
+    jobs: list[tuple[str, str]],
+    target: str,
+    options: dict | None,
+) -> list[str]:
+    """Translate every (segment, source) job, CONCURRENCY at a time, answers in job order."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(segment: str, source: str) -> str:
+        async with gate:
+            result = await call.env.ai.run(
+                model_id,
+                {"text": segment, "source_lang": source, "target_lang": target},
+                options,
+            )
+        return _translated_text(result)
+
+    results = await asyncio.gather(*(one(*job) for job in jobs), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # the first failure in text order decides the answer
+    return results  # type: ignore[return-value]
+
+
+def _translated_text(result: Any) -> str:
+    if isinstance(result, dict) and isinstance(result.get("translated_text"), str):
+        return result["translated_text"]
+    raise ApiError(
+        502,
+        "Workers AI answered without a translation.",
+        "api_error",
+        None,
+        "upstream_error",
+    )
+
+
+async def _fields(call: Call) -> dict[str, Any]:
+    """DeepL's request fields from a JSON, urlencoded or multipart body; `text` may repeat."""
+    content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return await call.json()
+    if content_type == "multipart/form-data":
+        form = await call.body.form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    raw = await call.body.bytes()
+    if not content_type and raw.lstrip().startswith(b"{"):
+        return _json_object(raw)
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise invalid("The form body is not valid UTF-8.") from None
+    fields: dict[str, Any] = {}
+    for key, value in pairs:
+        if key == "text":
+            fields.setdefault("text", []).append(value)
+        else:
+            fields.setdefault(key, value)
+    return fields
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise invalid("The request body must be a JSON object.")
+    return value
+
+
+def _numeric_id(call: Call) -> int:
+    # DeepLX answers with a numeric id; derive a stable one from the request id.
+    return 1_000_000_000 + zlib.crc32(call.request_id.encode())

@@ -1,0 +1,1 @@
+"""Contract tests of the Workers AI emulator over HTTP."""

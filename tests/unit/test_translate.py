@@ -1,0 +1,634 @@
+"""DeepLX /translate and DeepL /v2/translate: languages, detection, segmenting, wire shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import langdetect
+import languages
+import translation
+from exchange import Call
+from tests.unit.fakes import FakeAi, body_json, make_call, run
+
+M2M = "@cf/meta/m2m100-1.2b"
+
+
+def tagged(model: str, inputs: dict) -> dict:
+    """A stand-in model: marks the text with its language pair so tests can see what was sent."""
+    return {
+        "translated_text": f"<{inputs['source_lang']}>{inputs['text']}</{inputs['target_lang']}>"
+    }
+
+
+def deeplx_call(body, query=None, headers=None, ai=None, **kw) -> Call:
+    return make_call(
+        "POST",
+        "/translate",
+        body=body,
+        query={"token": "sk-a"} if query is None else query,
+        headers={"content-type": "application/json", **(headers or {})},
+        ai=ai or FakeAi(tagged),
+        **kw,
+    )
+
+
+def deepl_call(body, content_type="application/json", headers=None, ai=None, **kw) -> Call:
+    return make_call(
+        "POST",
+        "/v2/translate",
+        body=body,
+        headers={
+            "authorization": "DeepL-Auth-Key sk-a",
+            **({"content-type": content_type} if content_type else {}),
+            **(headers or {}),
+        },
+        ai=ai or FakeAi(tagged),
+        **kw,
+    )
+
+
+# Languages.
+
+
+def test_m2m100_has_its_hundred_languages_and_each_resolves_to_itself():
+    assert len(languages.M2M100) == 100
+    for code, names in languages.M2M100.items():
+        assert languages.lookup(code) == code
+        assert languages.lookup(code.upper()) == code
+        for name in names:
+            assert languages.lookup(name.title()) == code
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("EN", "en"),
+        ("EN-US", "en"),
+        ("EN-GB", "en"),
+        ("ZH", "zh"),
+        ("ZH-HANS", "zh"),
+        ("ZH-HANT", "zh"),
+        ("PT-BR", "pt"),
+        ("PT-PT", "pt"),
+        ("NB", "no"),
+        ("ES-419", "es"),
+        ("zh-CN", "zh"),
+        ("zh_TW", "zh"),
+        ("sr-Latn", "sr"),
+        ("iw", "he"),
+        ("in", "id"),
+        ("fil", "tl"),
+        ("nso", "ns"),
+        ("deu", "de"),
+        ("German", "de"),
+        ("  english ", "en"),
+        ("Deutsch", "de"),
+        ("Français", "fr"),
+        ("简体中文", "zh"),
+        ("Simplified Chinese", "zh"),
+        ("chinese (traditional)", "zh"),
+        ("Norwegian Bokmål", "no"),
+        ("AST", "ast"),
+    ],
+)
+def test_lookup_accepts_deepl_codes_bcp47_tags_and_names(value, code):
+    assert languages.lookup(value) == code
+
+
+@pytest.mark.parametrize("value", ["te", "Telugu", "yue", "klingon", "xx-YY", "", "EN US"])
+def test_lookup_refuses_what_m2m100_lacks(value):
+    assert languages.lookup(value) is None
+
+
+def test_display_uses_deepl_codes():
+    assert languages.display("zh") == "ZH"
+    assert languages.display("no") == "NB"
+    assert languages.display("ast") == "AST"
+
+
+def test_language_field_errors_name_the_language():
+    with pytest.raises(Exception) as caught:
+        translation.language("Klingon", "target_lang", allow_auto=False)
+    assert caught.value.status == 400
+    assert caught.value.param == "target_lang"
+    assert caught.value.message == (
+        "Unsupported target_lang 'Klingon': the translation model (m2m100) does not translate "
+        "into this language."
+    )
+    assert translation.language("auto", "source_lang", allow_auto=True) is None
+    assert translation.language("", "source_lang", allow_auto=True) is None
+    assert translation.language(None, "source_lang", allow_auto=True) is None
+
+
+# Detection.
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hello world", "en"),
+        ("Sign in", "en"),  # short, "in" is also Dutch/German/Italian: English by default
+        ("Quantum Computing Breakthrough Announced Today", "en"),  # headline, no evidence
+        ("The weather is nice and we are going to the park.", "en"),
+        ("Le chat est sur la table et il dort.", "fr"),
+        ("Der Hund ist nicht im Garten, aber die Katze schon.", "de"),
+        ("El perro está en la casa y no quiere salir.", "es"),
+        ("O cão está em casa e não quer sair.", "pt"),
+        ("Il gatto è sul tavolo e non vuole scendere.", "it"),
+        ("Het is een mooie dag en ik ga naar buiten.", "nl"),
+        ("To jest bardzo dobry dzień i nie chcę pracować.", "pl"),
+        ("Dnes je velmi pěkný den a nechci pracovat.", "cs"),
+        ("Dnes je veľmi pekný deň a nechcem pracovať.", "sk"),
+        ("Jeg har ikke tid i dag, men jeg kommer efter.", "da"),
+        ("Jeg har ikke tid i dag, men jeg kommer etter.", "no"),
+        ("Tämä on erittäin hyvä päivä ja en halua tehdä töitä.", "fi"),
+        ("Tôi không biết người này là ai.", "vi"),
+        ("Bugün hava çok güzel ve ben dışarı çıkmak istiyorum", "tr"),
+        ("Привет, как дела? Что ты делаешь сегодня?", "ru"),
+        ("Привіт, як справи? Що ти робиш сьогодні?", "uk"),
+        ("Здравей, как си? Това е много хубаво.", "bg"),
+        ("你好，世界", "zh"),
+        ("こんにちは世界", "ja"),
+        ("東京の天気", "ja"),  # Han with kana is Japanese
+        ("안녕하세요", "ko"),
+        ("مرحبا بالعالم، هذا هو النص", "ar"),
+        ("این یک متن فارسی است که در آن", "fa"),
+        ("यह एक हिंदी वाक्य है और यह अच्छा है", "hi"),
+        ("שלום עולם, זה טקסט בעברית", "he"),
+        ("Γειά σου κόσμε", "el"),
+        ("ສະບາຍດີ", "lo"),
+        ("გამარჯობა", "ka"),
+    ],
+)
+def test_detect(text, code):
+    assert langdetect.detect(text).language == code
+
+
+def test_detect_nothing_to_translate():
+    assert langdetect.detect("123 !!! 🎉").language == langdetect.NO_TEXT
+    assert langdetect.detect("").language == langdetect.NO_TEXT
+
+
+def test_detect_refuses_to_guess_between_close_languages():
+    found = langdetect.detect("Jeg har ikke tid i dag.")
+    assert found.language is None
+    assert found.reason == langdetect.AMBIGUOUS
+    assert set(found.candidates) == {"da", "no"}
+
+
+def test_detect_refuses_long_text_without_evidence():
+    found = langdetect.detect("Ina son in tafi gida yanzu saboda ina jin yunwa sosai")
+    assert found == langdetect.Detection(None, "latin", langdetect.NO_EVIDENCE)
+
+
+def test_detect_names_scripts_m2m100_lacks():
+    found = langdetect.detect("తెలుగు భాష")
+    assert found == langdetect.Detection(None, "telugu", langdetect.UNSUPPORTED_SCRIPT)
+
+
+# Segmenting.
+
+
+def test_plan_keeps_lines_whitespace_and_emoji_out_of_the_model():
+    parts = translation.plan("  🎉 Hello world! 🎉\n\nSecond line.\r\n- item\n123", 128)
+    assert parts == [
+        ("  🎉 ", False),
+        ("Hello world!", True),
+        (" 🎉", False),
+        ("\n", False),
+        ("\n", False),
+        ("Second line.", True),
+        ("\r\n", False),
+        ("- item", True),
+        ("\n", False),
+        ("123", False),
+    ]
+
+
+def test_long_text_is_cut_at_sentence_ends_within_budget():
+    text = " ".join(f"Sentence number {i} is here." for i in range(60))
+    parts = translation.plan(text, 40)
+    segments = [s for s, send in parts if send]
+    assert len(segments) > 1
+    assert all(translation.cost(s) <= 40 for s in segments)
+    assert all(s.endswith("here.") for s in segments)
+    assert translation.assemble(parts, iter(segments)) == text
+
+
+def test_cjk_text_is_cut_after_full_width_stops():
+    text = "这是一个句子。" * 60
+    segments = [s for s, send in translation.plan(text, 50) if send]
+    assert segments[0] == "这是一个句子。" * 7
+    assert "".join(segments) == text
+
+
+def test_a_run_without_boundaries_is_cut_anyway():
+    segments = [s for s, send in translation.plan("x" * 1000, 50) if send]
+    assert [len(s) for s in segments] == [200] * 5
+
+
+def test_assemble_drops_the_space_after_cjk_sentences():
+    parts = [("One.", True), (" ", False), ("Two.", True)]
+    assert translation.assemble(parts, iter(["一。", "二。"])) == "一。二。"
+    assert translation.assemble(parts, iter(["Un.", "Deux."])) == "Un. Deux."
+
+
+# CJK full-width stops are left out: after them assemble() drops a space on purpose (above).
+@given(
+    st.text(st.characters(blacklist_characters="。！？」』）"), max_size=400),
+    st.integers(min_value=4, max_value=200),
+)
+def test_plan_then_assemble_with_identity_gives_back_the_text(text, budget):
+    parts = translation.plan(text, budget)
+    segments = iter([s for s, send in parts if send])
+    assert translation.assemble(parts, segments) == text
+
+
+# DeepLX /translate.
+
+
+def test_immersive_translate_request_with_query_token():
+    ai = FakeAi(tagged)
+    call = make_call(
+        "POST",
+        "/translate",
+        body=b'{"text": "Hello world", "source_lang": "auto", "target_lang": "ZH"}',
+        query={"token": "sk-a"},
+        headers={"content-type": "application/json"},
+        ai=ai,
+    )
+    reply = run(call)
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    body = body_json(reply)
+    assert isinstance(body.pop("id"), int)
+    assert body == {
+        "code": 200,
+        "data": "<en>Hello world</zh>",
+        "alternatives": [],
+        "source_lang": "EN",
+        "target_lang": "ZH",
+        "method": "Free",
+    }
+    assert ai.calls == [
+        (M2M, {"text": "Hello world", "source_lang": "en", "target_lang": "zh"}, None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ({"password": "sk-a"}, {}),
+        ({}, {"authorization": "Bearer sk-a"}),
+        ({}, {"authorization": "DeepL-Auth-Key sk-a"}),
+    ],
+)
+def test_deeplx_other_auth_forms(query, headers):
+    body = {"text": "Bonjour", "source_lang": "FR", "target_lang": "EN"}
+    reply = run(deeplx_call(body, query=query, headers=headers))
+    assert reply.status == 200
+    assert body_json(reply)["data"] == "<fr>Bonjour</en>"
+
+
+def test_deeplx_missing_token_is_401_in_deeplx_shape():
+    reply = run(deeplx_call({"text": "Hi", "target_lang": "ZH"}, query={}))
+    assert reply.status == 401
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == {
+        "code": 401,
+        "message": "You didn't provide an access token. Add `?token=<key>` to the URL, or send "
+        "`Authorization: Bearer <key>` or `Authorization: DeepL-Auth-Key <key>`.",
+    }
+
+
+def test_deeplx_wrong_token_is_401_in_deeplx_shape_without_echo():
+    reply = run(deeplx_call({"text": "Hi", "target_lang": "ZH"}, query={"token": "guess-123"}))
+    assert reply.status == 401
+    assert body_json(reply) == {"code": 401, "message": "Incorrect API key provided."}
+    assert "guess-123" not in reply.body
+
+
+def test_deeplx_no_keys_configured_is_401_in_deeplx_shape():
+    reply = run(deeplx_call({"text": "Hi", "target_lang": "ZH"}, vars={}))
+    assert reply.status == 401
+    assert body_json(reply)["code"] == 401
+    assert body_json(reply)["message"].startswith("This server has no API keys configured")
+
+
+def test_deeplx_preserves_unicode_emoji_and_newlines():
+    text = "🎉 Привет, мир! ✨\n\nЭто вторая строка 👍🏽\n"
+    reply = run(deeplx_call({"text": text, "source_lang": "RU", "target_lang": "EN"}))
+    assert body_json(reply)["data"] == (
+        "🎉 <ru>Привет, мир!</en> ✨\n\n<ru>Это вторая строка</en> 👍🏽\n"
+    )
+    assert "\\u" not in reply.body  # written as UTF-8, not escaped
+
+
+def test_deeplx_empty_text_makes_no_upstream_call():
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "", "source_lang": "auto", "target_lang": "DE"}, ai=ai))
+    assert reply.status == 200
+    body = body_json(reply)
+    assert (body["data"], body["source_lang"], body["target_lang"]) == ("", "DE", "DE")
+    assert ai.calls == []
+
+
+def test_same_source_and_target_returns_the_text_unchanged():
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Hello", "source_lang": "EN", "target_lang": "EN-US"}, ai=ai))
+    assert body_json(reply)["data"] == "Hello"
+    assert ai.calls == []
+
+
+def test_deeplx_unsupported_target_is_400_naming_it():
+    reply = run(deeplx_call({"text": "Hi", "target_lang": "Klingon"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "code": 400,
+        "message": "Unsupported target_lang 'Klingon': the translation model (m2m100) does not "
+        "translate into this language.",
+    }
+
+
+def test_deeplx_unsupported_source_is_400_naming_it():
+    reply = run(deeplx_call({"text": "Hi", "source_lang": "TE", "target_lang": "EN"}))
+    assert reply.status == 400
+    assert body_json(reply)["message"] == (
+        "Unsupported source_lang 'TE': the translation model (m2m100) does not translate from "
+        "this language."
+    )
+
+
+def test_deeplx_undetectable_source_is_400_asking_for_source_lang():
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Hallo Welt", "source_lang": "auto", "target_lang": "EN"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "code": 400,
+        "message": "Could not tell which language the text is in (it could be German, Dutch). "
+        "Set source_lang to the language of the text.",
+    }
+    assert ai.calls == []
+
+
+def test_deeplx_unsupported_script_is_400():
+    reply = run(deeplx_call({"text": "తెలుగు భాష", "target_lang": "EN"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "code": 400,
+        "message": "Cannot translate the text: it is written in the Telugu script, which the "
+        "translation model (m2m100) does not support.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"target_lang": "ZH"}, "Missing required parameter: 'text'."),
+        ({"text": ["a"], "target_lang": "ZH"}, "'text' must be a string."),
+        ({"text": "a"}, "Missing required parameter: 'target_lang'."),
+        (
+            {"text": "a", "target_lang": "auto"},
+            "'target_lang' must name a language, such as 'EN', 'DE' or 'ZH'.",
+        ),
+        (
+            {"text": "a", "target_lang": 5},
+            "'target_lang' must be a string such as 'EN', 'DE' or 'ZH'.",
+        ),
+    ],
+)
+def test_deeplx_bad_fields_are_400_in_deeplx_shape(body, message):
+    reply = run(deeplx_call(body))
+    assert reply.status == 400
+    assert body_json(reply) == {"code": 400, "message": message}
+
+
+def test_deeplx_bad_json_is_400_in_deeplx_shape():
+    reply = run(deeplx_call(b"{not json"))
+    assert reply.status == 400
+    assert body_json(reply)["code"] == 400
+
+
+def test_deeplx_oversized_body_is_413_in_deeplx_shape():
+    reply = run(
+        deeplx_call({"text": "x", "target_lang": "DE"}, headers={"content-length": "200000"})
+    )
+    assert reply.status == 413
+    assert body_json(reply) == {
+        "code": 413,
+        "message": "The request body is larger than this endpoint accepts (128 KB).",
+    }
+
+
+@pytest.mark.parametrize(
+    ("upstream", "status", "message"),
+    [
+        (
+            "3040: Capacity temporarily exceeded, please try again.",
+            429,
+            "Workers AI rejected the request (3040): Capacity temporarily exceeded, please try "
+            "again.",
+        ),
+        ("3007: Request timeout", 504, "Workers AI failed with error 3007."),
+        ("1000: boom at host x", 502, "Workers AI failed with error 1000."),
+    ],
+)
+def test_deeplx_upstream_failures_are_mapped(upstream, status, message):
+    ai = FakeAi(lambda model, inputs: Exception(upstream))
+    reply = run(deeplx_call({"text": "Hi", "source_lang": "EN", "target_lang": "DE"}, ai=ai))
+    assert reply.status == status
+    assert body_json(reply) == {"code": status, "message": message}
+
+
+def test_upstream_answer_without_translation_is_502():
+    ai = FakeAi(lambda model, inputs: {"response": "?"})
+    reply = run(deeplx_call({"text": "Hi", "source_lang": "EN", "target_lang": "DE"}, ai=ai))
+    assert reply.status == 502
+    assert body_json(reply) == {
+        "code": 502,
+        "message": "Workers AI answered without a translation.",
+    }
+
+
+def test_long_text_is_translated_in_segments_and_joined():
+    ai = FakeAi(lambda model, inputs: {"translated_text": f"[{len(inputs['text'])}]"})
+    text = " ".join(f"This is sentence {i}, which is reasonably long." for i in range(40))
+    reply = run(deeplx_call({"text": text, "source_lang": "EN", "target_lang": "FR"}, ai=ai))
+    assert reply.status == 200
+    sent = [inputs["text"] for _, inputs, _ in ai.calls]
+    assert len(set(sent)) == len(sent) > 1  # distinct segments, each sent once
+    assert " ".join(sent) == text
+    assert all(translation.cost(s) <= 128 for s in sent)
+    assert body_json(reply)["data"] == " ".join(f"[{len(s)}]" for s in sent)
+
+
+# DeepL /v2/translate.
+
+
+def test_deepl_json_batch_keeps_order_and_detects_each_text():
+    body = {"text": ["Hello world", "Le chat est sur la table.", "", "你好"], "target_lang": "DE"}
+    reply = run(deepl_call(body))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == {
+        "translations": [
+            {"detected_source_language": "EN", "text": "<en>Hello world</de>"},
+            {"detected_source_language": "FR", "text": "<fr>Le chat est sur la table.</de>"},
+            {"detected_source_language": "DE", "text": ""},
+            {"detected_source_language": "ZH", "text": "<zh>你好</de>"},
+        ]
+    }
+
+
+def test_deepl_form_body_with_repeated_text():
+    ai = FakeAi(tagged)
+    raw = "text=Hallo+Welt&text=Guten+Morgen%21+%F0%9F%8C%9E&source_lang=DE&target_lang=EN-US"
+    reply = run(deepl_call(raw.encode(), content_type="application/x-www-form-urlencoded", ai=ai))
+    assert reply.status == 200
+    assert body_json(reply) == {
+        "translations": [
+            {"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"},
+            {"detected_source_language": "DE", "text": "<de>Guten Morgen!</en> 🌞"},
+        ]
+    }
+
+
+def test_deepl_multipart_body():
+    call = deepl_call(
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        form={"text": "Hola usted", "target_lang": "EN"},
+    )
+    reply = run(call)
+    assert body_json(reply) == {
+        "translations": [{"detected_source_language": "ES", "text": "<es>Hola usted</en>"}]
+    }
+
+
+def test_deepl_body_without_content_type():
+    reply = run(deepl_call(b'{"text": "Hola usted", "target_lang": "PT-BR"}', content_type=None))
+    assert body_json(reply)["translations"][0]["text"] == "<es>Hola usted</pt>"
+    form = run(deepl_call(b"text=Hola+usted&target_lang=PT-BR", content_type=None))
+    assert body_json(form)["translations"][0]["text"] == "<es>Hola usted</pt>"
+
+
+def test_deepl_query_token_auth():
+    call = deepl_call({"text": ["Hi"], "target_lang": "ZH-HANS"}, headers={"authorization": ""})
+    call.query = {"token": "sk-a"}
+    assert run(call).status == 200
+
+
+def test_deepl_auth_failures_are_403_in_deepl_shape():
+    missing = run(deepl_call({"text": ["Hi"], "target_lang": "DE"}, headers={"authorization": ""}))
+    assert missing.status == 403
+    assert body_json(missing) == {
+        "message": "You didn't provide an access token. Add `?token=<key>` to the URL, or send "
+        "`Authorization: Bearer <key>` or `Authorization: DeepL-Auth-Key <key>`."
+    }
+    wrong = run(
+        deepl_call(
+            {"text": ["Hi"], "target_lang": "DE"}, headers={"authorization": "DeepL-Auth-Key no"}
+        )
+    )
+    assert wrong.status == 403
+    assert body_json(wrong) == {"message": "Incorrect API key provided."}
+
+
+def test_deepl_unsupported_language_is_400_in_deepl_shape():
+    reply = run(deepl_call({"text": ["Hi"], "target_lang": "TE"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "message": "Unsupported target_lang 'TE': the translation model (m2m100) does not "
+        "translate into this language."
+    }
+
+
+def test_deepl_batch_detection_failure_names_the_text():
+    reply = run(deepl_call({"text": ["Hello", "Jeg har ikke tid i dag."], "target_lang": "EN"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "message": "Could not tell which language text[1] is in (it could be Danish, "
+        "Norwegian). Set source_lang to the language of the text."
+    }
+
+
+def test_deepl_too_many_texts():
+    reply = run(deepl_call({"text": ["a"] * 51, "target_lang": "DE"}))
+    assert reply.status == 400
+    assert body_json(reply) == {
+        "message": "'text' has 51 entries; at most 50 are allowed per request."
+    }
+
+
+@pytest.mark.parametrize(
+    ("upstream", "status", "message"),
+    [
+        (
+            "3036: You have used up your daily free allocation of 10,000 neurons.",
+            456,
+            "Workers AI rejected the request (3036): You have used up your daily free "
+            "allocation of 10,000 neurons.",
+        ),
+        (
+            "5006: AiError: Bad input: required properties at '/' are 'text'",
+            400,
+            "Workers AI rejected the request (5006): Bad input: required properties at '/' are "
+            "'text'",
+        ),
+        ("3046: Request timeout", 504, "Workers AI failed with error 3046."),
+    ],
+)
+def test_deepl_upstream_failures_are_mapped(upstream, status, message):
+    ai = FakeAi(lambda model, inputs: Exception(upstream))
+    reply = run(deepl_call({"text": ["Hi"], "source_lang": "EN", "target_lang": "DE"}, ai=ai))
+    assert reply.status == status
+    assert body_json(reply) == {"message": message}
+
+
+def test_identical_segments_are_translated_once():
+    ai = FakeAi(tagged)
+    reply = run(deepl_call({"text": ["Menu", "Menu", "Home"], "target_lang": "FR"}, ai=ai))
+    assert [t["text"] for t in body_json(reply)["translations"]] == [
+        "<en>Menu</fr>",
+        "<en>Menu</fr>",
+        "<en>Home</fr>",
+    ]
+    assert [inputs["text"] for _, inputs, _ in ai.calls] == ["Menu", "Home"]
+
+
+class SlowAi:
+    """Answers later for earlier texts, and records how many calls ran at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak = 0
+
+    async def run(self, model: str, inputs: dict, options: dict | None = None) -> dict:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        number = int(inputs["text"].split()[-1])
+        await asyncio.sleep(0.001 * (20 - number))
+        self.running -= 1
+        return {"translated_text": f"Nummer {number}"}
+
+
+def test_batch_runs_concurrently_with_a_cap_and_keeps_order():
+    ai = SlowAi()
+    texts = [f"Number {i}" for i in range(20)]
+    call = deepl_call({"text": texts, "source_lang": "EN", "target_lang": "DE"})
+    call.env.ai = ai
+    reply = run(call)
+    assert [t["text"] for t in body_json(reply)["translations"]] == [
+        f"Nummer {i}" for i in range(20)
+    ]
+    assert ai.peak == 6
+
+
+def test_deepl_json_text_may_be_a_single_string():
+    reply = run(deepl_call({"text": "Hola usted", "target_lang": "EN"}))
+    assert json.loads(reply.body)["translations"][0]["text"] == "<es>Hola usted</en>"
