@@ -65,17 +65,9 @@ def _chat(id: str, ctx: int, max_tokens: int = 4096, shape: str = NATIVE, **kw: 
     return Model(id, CHAT, shape=shape, context_window=ctx, max_tokens=max_tokens, **kw)
 
 
-def _image(id: str, **params: Any) -> Model:
-    """An image model; `params` are the facts `handlers/images.py` maps OpenAI fields onto:
-
-    input: "json" | "multipart" (flux-2 takes one multipart form); sizes: (min, max) pixels per
-    side, or None when the output size is fixed at `default_size`; size_multiple: sides must
-    divide by it; steps: the step field name or None (fixed steps); quality_steps: steps sent
-    for OpenAI's `quality` low/high (others leave the model's default); options: optional
-    inputs the schema has (only those are sent); guidance: its range; edit: "img2img" |
-    "inpaint" for `/v1/images/edits`; max_prompt: characters the schema accepts.
-    """
-    base: dict[str, Any] = {
+# Image-model settings a catalog entry does not override (see `_image`).
+IMAGE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
         "input": "json",
         "sizes": (256, 2048),
         "default_size": (1024, 1024),
@@ -87,8 +79,20 @@ def _image(id: str, **params: Any) -> Model:
         "edit": None,
         "max_prompt": 0,
     }
-    base.update(params)
-    return Model(id, IMAGE, params=MappingProxyType(base))
+)
+
+
+def _image(id: str, **params: Any) -> Model:
+    """An image model; `params` are the facts `handlers/images.py` maps OpenAI fields onto:
+
+    input: "json" | "multipart" (flux-2 takes one multipart form); sizes: (min, max) pixels per
+    side, or None when the output size is fixed at `default_size`; size_multiple: sides must
+    divide by it; steps: the step field name or None (fixed steps); quality_steps: steps sent
+    for OpenAI's `quality` low/high (others leave the model's default); options: optional
+    inputs the schema has (only those are sent); guidance: its range; edit: "img2img" |
+    "inpaint" for `/v1/images/edits`; max_prompt: characters the schema accepts.
+    """
+    return Model(id, IMAGE, params=MappingProxyType({**IMAGE_DEFAULTS, **params}))
 
 
 # Stable Diffusion family (workers-ai.md §4.1): one schema; sides divide by 8 (the VAE's factor).

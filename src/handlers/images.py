@@ -37,18 +37,7 @@ EDIT_FAMILY = (
 )
 
 # What an id outside the catalog gets: the prompt, and a size only when one is asked for.
-_UNLISTED: dict[str, Any] = {
-    "input": "json",
-    "sizes": (64, 4096),
-    "default_size": None,
-    "size_multiple": 1,
-    "steps": None,
-    "quality_steps": {},
-    "options": (),
-    "guidance": (0.0, 30.0),
-    "edit": None,
-    "max_prompt": 0,
-}
+_UNLISTED: dict[str, Any] = {**catalog.IMAGE_DEFAULTS, "sizes": (64, 4096), "default_size": None}
 
 
 def facts(model: Model) -> Mapping[str, Any]:
