@@ -43,7 +43,8 @@ test-http: install
 	$(NPM_RUN) $(PY) -m pytest tests/http $(PYTEST_ARGS)
 
 bench: install
-	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node bench/run.mjs
+	$(NPM_RUN) node bench/run.mjs
+	$(NPM_RUN) $(PY) -m bench.audio_upload --mb 20
 
 lint: install
 	$(PY) -m ruff check .

@@ -217,21 +217,33 @@ def _header_pairs(headers: Any) -> Iterator[tuple[str, str]]:
         yield pair[0], pair[1]
 
 
+# Vars and secrets are fixed for an isolate's life (changing one deploys a new version), and
+# reading one from `env` crosses into JavaScript, so each is read once per isolate.
+_VAR_CACHE: dict[str, str | None] = {}
+
+
 class _Vars(Mapping[str, str]):
     """String vars and secrets from `env`; JSON vars come back as JSON text."""
 
     def __init__(self, env: Any) -> None:
         self._env = env
 
-    def __getitem__(self, name: str) -> str:
+    def _read(self, name: str) -> str | None:
         value = getattr(self._env, name, None)
-        if value is None:
-            raise KeyError(name)
-        if isinstance(value, str):
+        if value is None or isinstance(value, str):
             return value
         if isinstance(value, JsProxy):
             return json.dumps(value.to_py())
         return str(value)
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            value = _VAR_CACHE[name]
+        except KeyError:
+            value = _VAR_CACHE[name] = self._read(name)
+        if value is None:
+            raise KeyError(name)
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(())

@@ -16,6 +16,7 @@ import chatmap
 import config
 from errors import invalid
 from exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
+from handlers import images
 from sse import ChatStream
 
 SSE_HEADERS = {"content-type": SSE_TYPE, "cache-control": "no-cache"}
@@ -130,8 +131,6 @@ async def create(call: Call) -> Reply:
     settings = config.load(call.env.vars)
     model = catalog.resolve(body.get("model"), catalog.CHAT, settings)
     if model.task == catalog.IMAGE:
-        from handlers import images
-
         return await images.chat_to_image(call, body, model)
     if model.task != catalog.MODERATION:
         catalog.require_task(model, catalog.CHAT)
