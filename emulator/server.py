@@ -11,6 +11,7 @@ per event, so an aborted stream is a chunked body that never gets its terminatin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -281,6 +282,8 @@ class Handler(BaseHTTPRequestHandler):
                 "query": query,
                 "inputs": inputs,
                 "body_size": len(body),
+                # Binary bodies are not logged; their digest shows what arrived, byte for byte.
+                "body_sha256": hashlib.sha256(body).hexdigest(),
                 "authorization": bool(self.headers.get("authorization")),
             }
         )

@@ -63,10 +63,26 @@ def _audio_bytes(call: Call) -> bytes:
         raise AiError(5004, "Invalid data type for base64 input: string") from None
 
 
+def _verbatim_strings(call: Call, spec: dict) -> dict:
+    """The inputs, with string-typed ones from the query string as sent.
+
+    A raw-body request carries its other inputs as query parameters, which the server reads as
+    JSON literals when they parse; a prompt "123" or "true" is still a string.
+    """
+    inputs = dict(call.inputs)
+    if call.content_type != "application/json":
+        for key, raw in call.query.items():
+            if key in inputs and spec["properties"].get(key, {}).get("type") == "string":
+                inputs[key] = raw
+    return inputs
+
+
 def run_asr(call: Call) -> Result:
     """whisper / whisper-tiny-en / whisper-large-v3-turbo."""
     turbo = call.model.variant == "turbo"
-    schema.validate(call.inputs, TURBO_SCHEMA if turbo else WHISPER_SCHEMA)
+    spec = TURBO_SCHEMA if turbo else WHISPER_SCHEMA
+    call.inputs = _verbatim_strings(call, spec)
+    schema.validate(call.inputs, spec)
     data = _audio_bytes(call)
     kind = audio.sniff(data)
     if kind is None:

@@ -110,8 +110,9 @@ _FLUX2: dict[str, Any] = {"input": "multipart", "sizes": (256, 1920), "size_mult
 
 def _asr(id: str, **params: Any) -> Model:
     """A speech-recognition model; `audio`: how it takes the upload ("bytes": a JSON array of
-    byte values, "base64": a base64 string), `translate`: has `task: "translate"`, `language`:
-    the only language it knows (None: many)."""
+    byte values, "base64": a base64 string, "stream": `{body, contentType}`, base64 through AI
+    Gateway), `translate`: has `task: "translate"`, `language`: the only language it knows
+    (None: many)."""
     base: dict[str, Any] = {"audio": "base64", "translate": False, "language": None}
     base.update(params)
     return Model(id, TRANSCRIPTION, params=MappingProxyType(base))
@@ -270,7 +271,7 @@ MODELS: dict[str, Model] = {
         # Speech recognition (§5).
         _asr("@cf/openai/whisper", audio="bytes"),
         _asr("@cf/openai/whisper-tiny-en", audio="bytes", language="en"),
-        _asr("@cf/openai/whisper-large-v3-turbo", translate=True),
+        _asr("@cf/openai/whisper-large-v3-turbo", audio="stream", translate=True),
         # Text to speech (§7).
         _tts(
             "@cf/myshell-ai/melotts",

@@ -23,13 +23,23 @@ def dumps(obj: Any) -> str:
 
 
 class Upload(Protocol):
-    """A file part of a multipart body (a `workers.File` in production)."""
+    """A file part of a multipart body (a JS `File` in production, kept on the JS side)."""
 
     name: str
     content_type: str
     size: int
 
-    async def bytes(self) -> bytes: ...
+    async def bytes(self) -> bytes:
+        """The whole file, copied into Python."""
+        ...
+
+    async def head(self, size: int) -> bytes:
+        """At most the first `size` bytes (to sniff the type), without reading the rest."""
+        ...
+
+    def stream(self, content_type: str) -> StreamInput:
+        """The file as a model input the binding sends as the raw request body; reads nothing."""
+        ...
 
 
 class Form(dict):
@@ -73,6 +83,20 @@ class ByteList:
     """
 
     data: bytes
+
+
+@dataclass(frozen=True)
+class StreamInput:
+    """An uploaded file a model takes as a stream (whisper-large-v3-turbo's `audio`).
+
+    `source` is the adapter's handle on the file (a JS `File`; the upload itself in unit tests)
+    and is opaque to handlers. `env.ai.run` sends it as `{"body": <ReadableStream>,
+    "contentType": ...}`, so the file goes to Workers AI without a copy in Python. The binding
+    allows one per run, and not through AI Gateway (workers-ai.md §1.1).
+    """
+
+    source: Any
+    content_type: str
 
 
 class UpstreamStream(Protocol):

@@ -33,6 +33,7 @@ from exchange import (
     Reply,
     StoredObject,
     StreamBody,
+    StreamInput,
     StreamTransform,
 )
 
@@ -43,11 +44,16 @@ def _js_object(value: dict) -> Any:
 
 def _without_none(inputs: dict) -> dict:
     # The SDK turns None into JS null, which Workers AI schemas reject.
-    return {
-        k: multipart_input(v) if isinstance(v, FormInput) else v
-        for k, v in inputs.items()
-        if v is not None
-    }
+    return {k: _js_input(v) for k, v in inputs.items() if v is not None}
+
+
+def _js_input(value: Any) -> Any:
+    if isinstance(value, FormInput):
+        return multipart_input(value)
+    if isinstance(value, StreamInput):
+        # A fresh stream per run: the File stays in JS and is read as the request goes out.
+        return {"body": value.source.stream(), "contentType": value.content_type}
+    return value
 
 
 def multipart_input(form: FormInput) -> dict:
@@ -92,6 +98,29 @@ class JsStream:
         return buffer.to_bytes()
 
 
+class _Upload:
+    """A file part of a form: the JS `File`, read only as far as a handler asks.
+
+    Not the SDK's `workers.File`: that wraps each file in a new JS File, and workerd's Blob
+    constructor copies its parts, which for a 20 MB upload is 20 MB more per access.
+    """
+
+    def __init__(self, file: JsProxy) -> None:
+        self._file = file
+        self.name = str(file.name or "")
+        self.content_type = str(file.type or "")
+        self.size = int(file.size)
+
+    async def bytes(self) -> bytes:
+        return (await self._file.arrayBuffer()).to_bytes()
+
+    async def head(self, size: int) -> bytes:
+        return (await self._file.slice(0, size).arrayBuffer()).to_bytes()
+
+    def stream(self, content_type: str) -> StreamInput:
+        return StreamInput(self._file, content_type)
+
+
 class _Body:
     """The request body, read once, refusing more than the route's limit."""
 
@@ -120,11 +149,12 @@ class _Body:
                 "The body is not valid multipart/form-data or urlencoded form data."
             ) from None
         fields = Form()
-        for key in form:  # a name sent n times is listed n times
+        for key, value in form.js_object.entries():  # a name sent n times is listed n times
+            item = value if isinstance(value, str) else _Upload(value)
             if key not in fields:
-                fields[key] = form[key]
-            elif key not in fields.repeated:
-                fields.repeated[key] = form.get_all(key)
+                fields[key] = item
+            else:
+                fields.repeated.setdefault(key, [fields[key]]).append(item)
         return fields
 
 

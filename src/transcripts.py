@@ -19,7 +19,7 @@ import subtitles
 import validate
 from catalog import Model
 from errors import invalid
-from exchange import ByteList, dumps
+from exchange import ByteList, StreamInput, dumps
 from subtitles import Cue
 
 TRANSCRIBE = "transcribe"
@@ -29,6 +29,12 @@ RESPONSE_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 GRANULARITIES = ("word", "segment")
 # OpenAI's list, in its order and wording (an `.oga` file is Ogg).
 FILE_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+
+# Enough of a file's start for `sniff`; all that is read of an upload sent as a stream.
+SNIFF_BYTES = 4096
+# The content type an upload is streamed with when its declared one names no audio.
+MEDIA_TYPES = {"flac": "audio/flac", "ogg": "audio/ogg", "wav": "audio/wav", "webm": "audio/webm",
+               "mp4": "audio/mp4", "mp3": "audio/mpeg"}  # fmt: skip
 
 TEXT_TYPE = "text/plain; charset=utf-8"
 VTT_TYPE = "text/vtt; charset=utf-8"
@@ -169,10 +175,11 @@ def sniff(head: bytes) -> str | None:
 
 
 def check_audio(data: bytes) -> str:
-    """The container of an uploaded audio file, or a 400 in OpenAI's wording."""
+    """The container of an uploaded audio file from (at least) its first `SNIFF_BYTES`, or a
+    400 in OpenAI's wording."""
     if not data:
         raise invalid("The audio file is empty.", "file", "invalid_value")
-    kind = sniff(data[:4096])
+    kind = sniff(data[:SNIFF_BYTES])
     if kind is None:
         listed = ", ".join(f"'{f}'" for f in FILE_FORMATS)
         raise invalid(
@@ -183,17 +190,43 @@ def check_audio(data: bytes) -> str:
     return kind
 
 
-def to_upstream(model: Model, audio: bytes, request: Request) -> dict[str, Any]:
+def audio_form(model: Model, through_gateway: bool) -> str:
+    """How the upload reaches `model`: "stream" (the file as the request body, never read by
+    Python), "bytes" (a JSON array of byte values) or "base64" (a string).
+
+    AI Gateway refuses stream inputs (workers-ai.md §1.1), so behind it a stream model gets
+    base64, which whisper-large-v3-turbo also takes.
+    """
+    form = model.params.get("audio") or "base64"
+    return "base64" if form == "stream" and through_gateway else form
+
+
+def media_type(declared: str, kind: str) -> str:
+    """The content type a streamed upload is sent with: the client's when it names audio or
+    video (it may be more precise, e.g. `audio/aac`), else the sniffed container's."""
+    main = declared.split(";")[0].strip().lower()
+    family, _, subtype = main.partition("/")
+    if family in ("audio", "video") and subtype:
+        return declared.strip()
+    return MEDIA_TYPES[kind]
+
+
+def to_upstream(model: Model, audio: bytes | StreamInput, request: Request) -> dict[str, Any]:
     """Workers AI inputs for `model`: the audio in the form the model takes, plus options.
 
+    `audio` is the upload's bytes, or a `StreamInput` when `audio_form` says "stream".
     `@cf/openai/whisper` and `-tiny-en` take `audio` as an array of byte values only; the adapter
     builds that array on the JavaScript side (`ByteList`), never as a Python list. Other models
-    take base64, encoded once here, and the whisper-large-v3-turbo options.
+    take the stream as it is, or base64 encoded once here, and the whisper-large-v3-turbo options.
     """
     if model.params.get("audio") == "bytes":
+        if not isinstance(audio, bytes):
+            raise TypeError(f"{model.id} takes the audio as bytes, not a stream")
         return {"audio": ByteList(audio)}
     inputs: dict[str, Any] = {
-        "audio": binascii.b2a_base64(audio, newline=False).decode("ascii"),
+        "audio": audio
+        if isinstance(audio, StreamInput)
+        else binascii.b2a_base64(audio, newline=False).decode("ascii"),
         "task": request.task,
     }
     if request.language:

@@ -63,11 +63,15 @@ async def _recognize(call: Call, task: str) -> Reply:
             "model",
             "model_not_supported",
         )
-    audio = await upload.bytes()
-    transcripts.check_audio(audio)
+    kind = transcripts.check_audio(await upload.head(transcripts.SNIFF_BYTES))
+    if transcripts.audio_form(model, bool(settings.ai_gateway_id)) == "stream":
+        # The file goes to Workers AI as the request body: Python reads only its first bytes.
+        audio = upload.stream(transcripts.media_type(upload.content_type, kind))
+    else:
+        audio = await upload.bytes()
     inputs = transcripts.to_upstream(model, audio, request)
     del audio  # the inputs hold the only copy the binding needs
-    output = await call.env.ai.run(model.id, inputs)
+    output = await call.env.ai.run(model.id, inputs, config.ai_options(settings))
     try:
         body, content_type = transcripts.render(output, request, model)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -145,6 +146,7 @@ def test_request_log(run, control):
     assert first["query"] == {"queueRequest": "false", "tags": "a"}
     assert first["content_type"] == "application/json"
     assert second["inputs"] is None and second["body_size"] == 4
+    assert second["body_sha256"] == hashlib.sha256(b"RIFF").hexdigest()
     control.clear_requests()
     assert control.requests() == []
 

@@ -168,6 +168,29 @@ def test_turbo_base64_segments_and_translate(run):
     )
 
 
+def test_turbo_raw_body_with_inputs_in_the_query(run, control):
+    wav = wav_bytes(1.5)
+    query = "?task=translate&language=fr&initial_prompt=123&prefix=true"
+    reply = run(TURBO, body=wav, content_type="audio/wav", query=query)
+    result = reply.json()["result"]
+    assert result["text"] == "Translated 1.50 seconds of audio into English."
+    assert result["transcription_info"]["language"] == "fr"
+    # String-typed inputs stay strings even when they read as JSON literals.
+    spoken = run(TURBO, body=wav, content_type="audio/wav", query="?initial_prompt=123")
+    assert spoken.status == 200
+    assert spoken.json()["result"]["text"] == "Transcribed 1.50 seconds of audio."
+    # Typed inputs still parse: a number where a boolean belongs is refused.
+    bad = run(TURBO, body=wav, content_type="audio/wav", query="?vad_filter=3")
+    assert bad.status == 400
+    [first, *_] = control.requests()
+    assert first["query"] == {
+        "task": "translate",
+        "language": "fr",
+        "initial_prompt": "123",
+        "prefix": "true",
+    }
+
+
 # -- text to speech -------------------------------------------------------------------------
 
 

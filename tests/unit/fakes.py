@@ -10,7 +10,7 @@ from typing import Any
 
 import app
 from errors import upstream_error
-from exchange import Call, Env, Reply, StreamBody
+from exchange import Call, Env, Reply, StreamBody, StreamInput
 
 
 class FakeStream:
@@ -43,6 +43,25 @@ class FakeAi:
         if isinstance(result, Exception):
             raise upstream_error(str(result), model)
         return result
+
+
+class FakeUpload:
+    """A form file part (`exchange.Upload`); `reads` logs what was read: "bytes" or "head:<n>"."""
+
+    def __init__(self, data: bytes, name: str = "upload", content_type: str = "") -> None:
+        self.data, self.name, self.content_type, self.size = data, name, content_type, len(data)
+        self.reads: list[str] = []
+
+    async def bytes(self) -> bytes:
+        self.reads.append("bytes")
+        return self.data
+
+    async def head(self, size: int) -> bytes:
+        self.reads.append(f"head:{size}")
+        return self.data[:size]
+
+    def stream(self, content_type: str) -> StreamInput:
+        return StreamInput(self, content_type)  # the adapter's source is the JS File
 
 
 class FakeBody:

@@ -14,10 +14,11 @@ import catalog
 import speech
 import subtitles
 import transcripts
-from exchange import ByteList, Form, StreamBody
+from catalog import Model
+from exchange import ByteList, Form, StreamBody, StreamInput
 from subtitles import Cue
 from tests.audio_samples import wav_tone
-from tests.unit.fakes import AUTH, FakeAi, FakeStream, body_json, make_call, run
+from tests.unit.fakes import AUTH, FakeAi, FakeStream, FakeUpload, body_json, make_call, run
 
 WHISPER = catalog.MODELS["@cf/openai/whisper"]
 TINY = catalog.MODELS["@cf/openai/whisper-tiny-en"]
@@ -263,7 +264,26 @@ def test_whisper_gets_a_byte_list_and_nothing_else():
         assert inputs["audio"].data is audio  # no copy
 
 
-def test_turbo_gets_base64_and_options():
+def test_turbo_gets_the_stream_and_options():
+    stream = FakeUpload(wav_tone(0.1)).stream("audio/wav")
+    request = parse({"model": "m", "language": "de", "prompt": "Names: Jürgen."})
+    inputs = transcripts.to_upstream(TURBO, stream, request)
+    assert inputs == {
+        "audio": stream,
+        "task": "transcribe",
+        "language": "de",
+        "initial_prompt": "Names: Jürgen.",
+    }
+    assert inputs["audio"] is stream  # the marker itself: nothing read, nothing copied
+    translate = parse({"model": "m"}, transcripts.TRANSLATE)
+    assert transcripts.to_upstream(TURBO, stream, translate) == {
+        "audio": stream,
+        "task": "translate",
+    }
+
+
+def test_turbo_bytes_become_base64_with_the_same_options():
+    # The AI Gateway fallback: the same inputs, the audio as a base64 string.
     audio = wav_tone(0.1)
     request = parse({"model": "m", "language": "de", "prompt": "Names: Jürgen."})
     assert transcripts.to_upstream(TURBO, audio, request) == {
@@ -272,11 +292,53 @@ def test_turbo_gets_base64_and_options():
         "language": "de",
         "initial_prompt": "Names: Jürgen.",
     }
-    translate = parse({"model": "m"}, transcripts.TRANSLATE)
-    assert transcripts.to_upstream(TURBO, audio, translate) == {
-        "audio": base64.b64encode(audio).decode(),
-        "task": "translate",
-    }
+
+
+def test_byte_models_cannot_take_a_stream():
+    stream = FakeUpload(wav_tone(0.1)).stream("audio/wav")
+    with pytest.raises(TypeError):
+        transcripts.to_upstream(WHISPER, stream, parse({"model": "m"}))
+
+
+UNLISTED = Model("@cf/someone/new-asr", catalog.TRANSCRIPTION, listed=False)
+
+
+@pytest.mark.parametrize(
+    ("model", "through_gateway", "form"),
+    [
+        (TURBO, False, "stream"),
+        (TURBO, True, "base64"),  # AI Gateway refuses stream inputs
+        (WHISPER, False, "bytes"),
+        (WHISPER, True, "bytes"),
+        (TINY, False, "bytes"),
+        (UNLISTED, False, "base64"),  # no catalog facts: the most widely accepted form
+    ],
+)
+def test_audio_form(model, through_gateway, form):
+    assert transcripts.audio_form(model, through_gateway) == form
+
+
+@pytest.mark.parametrize(
+    ("declared", "kind", "sent"),
+    [
+        ("audio/wav", "wav", "audio/wav"),
+        ("audio/x-m4a", "mp4", "audio/x-m4a"),  # the client's type may be more precise
+        ("audio/ogg; codecs=opus", "ogg", "audio/ogg; codecs=opus"),
+        ("video/webm", "webm", "video/webm"),
+        ("application/octet-stream", "mp3", "audio/mpeg"),
+        ("", "flac", "audio/flac"),
+        ("text/plain", "wav", "audio/wav"),
+        ("audio/", "mp4", "audio/mp4"),
+        ("audio", "ogg", "audio/ogg"),
+        ("application/octet-stream", "webm", "audio/webm"),
+    ],
+)
+def test_media_type(declared, kind, sent):
+    assert transcripts.media_type(declared, kind) == sent
+
+
+def test_every_sniffed_kind_has_a_media_type():
+    assert set(transcripts.MEDIA_TYPES) == {"flac", "ogg", "wav", "webm", "mp4", "mp3"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,12 +651,9 @@ def test_decoded_audio():
 # handlers
 
 
-class FakeUpload:
+class AudioUpload(FakeUpload):
     def __init__(self, data: bytes, name: str = "audio.wav", content_type: str = "audio/wav"):
-        self.data, self.name, self.content_type, self.size = data, name, content_type, len(data)
-
-    async def bytes(self) -> bytes:
-        return self.data
+        super().__init__(data, name, content_type)
 
 
 def transcription_call(form, ai=None, path="/v1/audio/transcriptions"):
@@ -606,28 +665,77 @@ def transcription_call(form, ai=None, path="/v1/audio/transcriptions"):
 def test_transcription_json_with_whisper():
     audio = wav_tone(0.2)
     ai = FakeAi(lambda model, inputs: WHISPER_OUT)
-    form = {"file": FakeUpload(audio), "model": "@cf/openai/whisper"}
+    upload = AudioUpload(audio)
+    form = {"file": upload, "model": "@cf/openai/whisper"}
     reply = run(transcription_call(form, ai))
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/json"
     assert body_json(reply) == {"text": "Hello world. How are you?"}
     assert ai.calls == [("@cf/openai/whisper", {"audio": ByteList(audio)}, None)]
+    assert upload.reads == ["head:4096", "bytes"]
 
 
-def test_whisper_1_is_turbo_with_base64():
-    audio = wav_tone(0.2)
+@pytest.mark.parametrize("fmt", transcripts.RESPONSE_FORMATS)
+def test_whisper_1_streams_the_upload_without_reading_it(fmt):
+    upload = AudioUpload(wav_tone(0.2))
     ai = FakeAi(lambda model, inputs: TURBO_OUT)
-    form = {"file": FakeUpload(audio), "model": "whisper-1", "response_format": "text"}
+    form = {"file": upload, "model": "whisper-1", "response_format": fmt,
+            "language": "fr", "prompt": "Salut."}  # fmt: skip
     reply = run(transcription_call(form, ai))
-    assert (reply.status, reply.body) == (200, "Bonjour. Au revoir.\n")
-    model, inputs, _ = ai.calls[0]
-    assert model == "@cf/openai/whisper-large-v3-turbo"
-    assert base64.b64decode(inputs["audio"]) == audio
+    expected, content_type = transcripts.render(TURBO_OUT, parse(form), TURBO)
+    assert (reply.status, reply.headers["content-type"]) == (200, content_type)
+    assert reply.body == expected
+    assert ai.calls == [
+        (
+            "@cf/openai/whisper-large-v3-turbo",
+            {
+                "audio": StreamInput(upload, "audio/wav"),
+                "task": "transcribe",
+                "language": "fr",
+                "initial_prompt": "Salut.",
+            },
+            None,
+        )
+    ]
+    assert upload.reads == ["head:4096"]  # only the sniffed start crossed into Python
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "sent"),
+    [
+        (wav_tone(0.1), "application/octet-stream", "audio/wav"),
+        (b"ID3\x04" + bytes(200), "", "audio/mpeg"),
+        (b"\x00\x00\x00\x20ftypM4A " + bytes(100), "audio/x-m4a", "audio/x-m4a"),
+    ],
+)
+def test_streamed_upload_content_type(data, declared, sent):
+    ai = FakeAi(lambda model, inputs: TURBO_OUT)
+    form = {"file": AudioUpload(data, "upload.bin", declared), "model": "whisper-1"}
+    assert run(transcription_call(form, ai)).status == 200
+    assert ai.calls[0][1]["audio"].content_type == sent
+
+
+def test_ai_gateway_gets_base64_instead_of_a_stream():
+    audio = wav_tone(0.2)
+    upload = AudioUpload(audio)
+    ai = FakeAi(lambda model, inputs: TURBO_OUT)
+    call = transcription_call({"file": upload, "model": "whisper-1", "language": "fr"}, ai)
+    call.env.vars = {"API_KEYS": "sk-a", "AI_GATEWAY_ID": "my-gateway"}
+    reply = run(call)
+    assert (reply.status, body_json(reply)) == (200, {"text": "Bonjour. Au revoir."})
+    assert ai.calls == [
+        (
+            "@cf/openai/whisper-large-v3-turbo",
+            {"audio": base64.b64encode(audio).decode(), "task": "transcribe", "language": "fr"},
+            {"gateway": {"id": "my-gateway"}},
+        )
+    ]
+    assert upload.reads == ["head:4096", "bytes"]
 
 
 def test_repeated_granularities_all_count():
     form = Form(
-        {"file": FakeUpload(wav_tone(0.2)), "model": "whisper-1",
+        {"file": AudioUpload(wav_tone(0.2)), "model": "whisper-1",
          "response_format": "verbose_json", "timestamp_granularities[]": "word"},
         {"timestamp_granularities[]": ["word", "segment"]},
     )  # fmt: skip
@@ -637,14 +745,15 @@ def test_repeated_granularities_all_count():
 
 def test_translation_sends_task_translate():
     ai = FakeAi(lambda model, inputs: TURBO_OUT)
-    form = {"file": FakeUpload(wav_tone(0.2)), "model": "whisper-1"}
+    upload = AudioUpload(wav_tone(0.2))
+    form = {"file": upload, "model": "whisper-1", "language": "fr"}
     reply = run(transcription_call(form, ai, "/v1/audio/translations"))
     assert body_json(reply) == {"text": "Bonjour. Au revoir."}
-    assert ai.calls[0][1]["task"] == "translate"
+    assert ai.calls[0][1] == {"audio": StreamInput(upload, "audio/wav"), "task": "translate"}
 
 
 def test_translation_needs_a_model_that_translates():
-    form = {"file": FakeUpload(wav_tone(0.2)), "model": "@cf/openai/whisper"}
+    form = {"file": AudioUpload(wav_tone(0.2)), "model": "@cf/openai/whisper"}
     reply = run(transcription_call(form, path="/v1/audio/translations"))
     assert reply.status == 400
     assert body_json(reply) == bad_request(
@@ -662,14 +771,14 @@ def test_translation_needs_a_model_that_translates():
             "Missing required parameter: 'file'.", "file", "missing_required_parameter")),
         ({"model": "whisper-1", "file": "audio.mp3"}, bad_request(
             "'file' must be an uploaded file (multipart/form-data).", "file")),
-        ({"file": FakeUpload(b"RIFF")}, bad_request(
+        ({"file": AudioUpload(b"RIFF")}, bad_request(
             "Missing required parameter: 'model'.", "model", "missing_required_parameter")),
-        ({"file": FakeUpload(b""), "model": "whisper-1"}, bad_request(
+        ({"file": AudioUpload(b""), "model": "whisper-1"}, bad_request(
             "The audio file is empty.", "file", "invalid_value")),
-        ({"file": FakeUpload(b"%PDF-1.7", "a.mp3", "audio/mpeg"), "model": "whisper-1"},
+        ({"file": AudioUpload(b"%PDF-1.7", "a.mp3", "audio/mpeg"), "model": "whisper-1"},
          bad_request("Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', "
                      "'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']", "file", "invalid_value")),
-        ({"file": FakeUpload(b"RIFF"), "model": "@cf/myshell-ai/melotts"}, bad_request(
+        ({"file": AudioUpload(b"RIFF"), "model": "@cf/myshell-ai/melotts"}, bad_request(
             "`@cf/myshell-ai/melotts` is a text-to-speech model; this endpoint needs a "
             "speech-recognition model.", "model", "model_not_supported")),
     ],
@@ -684,7 +793,7 @@ def test_transcription_400s(form, expected):
 
 
 def test_file_over_25_mb_is_413_even_without_content_length():
-    upload = FakeUpload(b"RIFF")
+    upload = AudioUpload(b"RIFF")
     upload.size = 25 * 1024 * 1024 + 1
     reply = run(transcription_call({"file": upload, "model": "whisper-1"}))
     assert reply.status == 413
@@ -696,6 +805,16 @@ def test_file_over_25_mb_is_413_even_without_content_length():
             "code": "request_too_large",
         }
     }
+    assert upload.reads == []
+
+
+def test_a_file_that_is_not_audio_is_refused_after_reading_its_start():
+    upload = AudioUpload(b"%PDF-1.7" + bytes(10_000), "a.wav", "audio/wav")
+    ai = FakeAi()
+    reply = run(transcription_call({"file": upload, "model": "whisper-1"}, ai))
+    assert reply.status == 400
+    assert body_json(reply)["error"]["param"] == "file"
+    assert (upload.reads, ai.calls) == (["head:4096"], [])
 
 
 def test_declared_body_over_the_route_limit_is_413():
@@ -707,7 +826,7 @@ def test_declared_body_over_the_route_limit_is_413():
 
 
 def test_whisper_answer_without_text_is_502():
-    form = {"file": FakeUpload(wav_tone(0.1)), "model": "whisper-1"}
+    form = {"file": AudioUpload(wav_tone(0.1)), "model": "whisper-1"}
     reply = run(transcription_call(form, FakeAi(lambda m, i: {"nope": 1})))
     assert reply.status == 502
     assert body_json(reply)["error"]["code"] == "upstream_error"
