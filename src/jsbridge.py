@@ -5,8 +5,8 @@
     exchange.Reply -> workers.Response    (streams stay JavaScript ReadableStreams)
 
 A stream that Python rewrites runs as a JS TransformStream whose `transform` callback is a
-synchronous Python function: per event that costs one call and one string in each direction,
-far less than an async Python reader loop (DESIGN.md §2).
+synchronous Python function: per chunk that costs one call and one byte copy in each direction,
+far less than an async Python reader loop (DESIGN.md §2; numbers in docs/performance.md).
 """
 
 from __future__ import annotations
