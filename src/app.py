@@ -35,6 +35,18 @@ def _declared_length(call: Call) -> int:
         return 0
 
 
+def _check_key(route: routes.Route, call: Call, settings: config.Config) -> None:
+    deepl = route.auth == routes.DEEPL_KEY
+    allow_query = deepl or route.auth == routes.API_KEY_OR_QUERY
+    try:
+        auth.check(settings, call.headers, call.query, allow_query, deepl=deepl)
+    except ApiError as err:
+        # DeepL's legacy `auth_key` may be in the body, which only the handler parses: it
+        # checks the key itself (`auth.check_deepl`) before anything else.
+        if not (deepl and err.code == auth.MISSING_KEY.code):
+            raise
+
+
 async def _dispatch(call: Call, settings: config.Config) -> Reply:
     route, params, allowed = routes.find(call.method, call.path)
     if route is None:
@@ -49,7 +61,7 @@ async def _dispatch(call: Call, settings: config.Config) -> Reply:
         )
     try:
         if route.auth != routes.PUBLIC:
-            auth.check(settings, call.headers, call.query, route.auth == routes.API_KEY_OR_QUERY)
+            _check_key(route, call, settings)
         if _declared_length(call) > route.max_body:
             raise _too_large(route.max_body)
         call.params = params

@@ -1,5 +1,10 @@
 """API-key checks. Fails closed: no configured key means no access unless ALLOW_ANONYMOUS=true.
 
+The DeepL routes also take DeepL's legacy `auth_key`, in the query (checked here with the
+headers) or as a body field: only the handler parses the body, so the pipeline lets a request
+without any other key through to it, and the handler calls `check_deepl` with the body's fields
+before doing anything else.
+
 Keys are compared with `hmac.compare_digest` against every configured key (no early exit), so
 timing reveals neither which key matched nor how much of one did. Keys never appear in errors.
 """
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from config import Config
 from errors import ApiError
@@ -33,10 +39,19 @@ WRONG_KEY = ApiError(
 )
 
 
+QUERY_NAMES = ("token", "password")
+DEEPL_QUERY_NAMES = (*QUERY_NAMES, "auth_key")
+
+
 def presented_key(
-    headers: Mapping[str, str], query: Mapping[str, str], allow_query: bool
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    allow_query: bool,
+    *,
+    deepl: bool = False,
 ) -> str | None:
-    """The key a request carries: a header form, or for translation routes `?token=`/`?password=`.
+    """The key a request carries: a header form, or for translation routes `?token=`/`?password=`
+    (and on the DeepL routes `?auth_key=`).
 
     `Authorization: DeepL-Auth-Key <key>` is accepted too, as DeepL clients send it.
     """
@@ -48,7 +63,7 @@ def presented_key(
         if headers.get(name, "").strip():
             return headers[name].strip()
     if allow_query:
-        for name in ("token", "password"):
+        for name in DEEPL_QUERY_NAMES if deepl else QUERY_NAMES:
             if query.get(name, "").strip():
                 return query[name].strip()
     return None
@@ -64,14 +79,41 @@ def key_matches(key: str, keys: tuple[str, ...]) -> bool:
 
 
 def check(
-    config: Config, headers: Mapping[str, str], query: Mapping[str, str], allow_query: bool
+    config: Config,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    allow_query: bool,
+    *,
+    deepl: bool = False,
 ) -> None:
     """Raise a 401 ApiError unless the request may proceed."""
+    verify(config, presented_key(headers, query, allow_query, deepl=deepl))
+
+
+def check_deepl(
+    config: Config,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    fields: Mapping[str, Any],
+) -> None:
+    """`check` for a DeepL route, where the key may also be the body's legacy `auth_key` field.
+
+    A header or query key wins over the body's; a non-string `auth_key` counts as no key.
+    """
+    key = presented_key(headers, query, True, deepl=True)
+    if key is None:
+        body_key = fields.get("auth_key")
+        if isinstance(body_key, str) and body_key.strip():
+            key = body_key.strip()
+    verify(config, key)
+
+
+def verify(config: Config, key: str | None) -> None:
+    """Raise a 401 ApiError unless `key` (None: none presented) may use the server."""
     if not config.api_keys:
         if config.allow_anonymous:
             return
         raise NO_KEYS_CONFIGURED
-    key = presented_key(headers, query, allow_query)
     if key is None:
         raise MISSING_KEY
     if not key_matches(key, config.api_keys):

@@ -31,7 +31,7 @@ OPENAI = "openai"  # chat.completion / chat.completion.chunk
 RESPONSES = "responses"  # gpt-oss: Responses `output[]` (or chat.completion for `messages`)
 
 # Shown as `created` in /v1/models: the catalog's revision date (2026-11-30 UTC).
-CATALOG_CREATED = 1796083200
+CATALOG_CREATED = 1795996800
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,24 @@ def lookup(value: str) -> str | None:
 # DeepL names Norwegian Bokmål `NB`; every other code is m2m100's, upper-cased.
 _DISPLAY = {"no": "NB"}
 
+# DeepL's regional and script variants, which DeepL lists only as target languages: code ->
+# (m2m100 code, DeepL's name). m2m100 has one version of each, so a variant gets that one.
+DEEPL_TARGET_VARIANTS: dict[str, tuple[str, str]] = {
+    "EN-GB": ("en", "English (British)"),
+    "EN-US": ("en", "English (American)"),
+    "ES-419": ("es", "Spanish (Latin American)"),
+    "PT-BR": ("pt", "Portuguese (Brazilian)"),
+    "PT-PT": ("pt", "Portuguese (European)"),
+    "ZH-HANS": ("zh", "Chinese (simplified)"),
+    "ZH-HANT": ("zh", "Chinese (traditional)"),
+}
+# Languages DeepL lists as targets only through their variants (plain `EN`/`PT` are deprecated
+# targets); `ES` and `ZH` stay listed beside theirs, as DeepL does.
+DEEPL_VARIANT_ONLY_TARGETS = frozenset({"en", "pt"})
+# DeepL's names where they differ from `name`.
+_DEEPL_NAMES = {"no": "Norwegian (Bokmål)"}
+_DEEPL_TARGET_NAMES = {"zh": "Chinese (simplified)"}
+
 
 def display(code: str) -> str:
     """The DeepL-style code of an m2m100 language (`EN`, `ZH`, `NB`, `AST`)."""
@@ -255,3 +273,10 @@ def display(code: str) -> str:
 def name(code: str) -> str:
     """The English name of an m2m100 language, for messages."""
     return M2M100[code][0].title() if code in M2M100 else code
+
+
+def deepl_name(code: str, *, target: bool = False) -> str:
+    """The name DeepL's language list gives an m2m100 language (`Norwegian (Bokmål)`)."""
+    if target and code in _DEEPL_TARGET_NAMES:
+        return _DEEPL_TARGET_NAMES[code]
+    return _DEEPL_NAMES.get(code, name(code))

@@ -29,6 +29,9 @@ Handler = Callable[[Call], Awaitable[Reply]]
 PUBLIC = "public"
 API_KEY = "api_key"  # Authorization: Bearer, x-api-key, api-key
 API_KEY_OR_QUERY = "api_key_or_query"  # + ?token= / ?password= for translation clients
+# + DeepL's legacy `auth_key`: in the query, or in the body, which the handler checks
+# (`auth.check_deepl`); the pipeline lets a request without any other key through to it.
+DEEPL_KEY = "deepl_key"
 
 MiB = 1024 * 1024
 JSON_LIMIT = 10 * MiB  # room for inline data-URI images in vision requests
@@ -67,6 +70,13 @@ class Route:
         return params if all(params.values()) else None
 
 
+def _deepl(method: str, path: str, handler: Handler) -> Route:
+    """A DeepL API route: DeepL's key forms, body cap and error shape."""
+    return Route(
+        method, path, handler, DEEPL_KEY, max_body=TRANSLATE_LIMIT, render=translate.render_deepl
+    )
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", health.show, auth=PUBLIC),
     Route("GET", "/v1/models", models.list_models),
@@ -91,14 +101,12 @@ ROUTES: tuple[Route, ...] = (
         max_body=TRANSLATE_LIMIT,
         render=translate.render_deeplx,
     ),
-    Route(
-        "POST",
-        "/v2/translate",
-        translate.deepl,
-        auth=API_KEY_OR_QUERY,
-        max_body=TRANSLATE_LIMIT,
-        render=translate.render_deepl,
-    ),
+    _deepl("POST", "/v2/translate", translate.deepl),
+    # What DeepL clients ask at startup; DeepL answers GET and POST alike.
+    _deepl("GET", "/v2/languages", translate.deepl_languages),
+    _deepl("POST", "/v2/languages", translate.deepl_languages),
+    _deepl("GET", "/v2/usage", translate.deepl_usage),
+    _deepl("POST", "/v2/usage", translate.deepl_usage),
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata  # built into the interpreter: no cold-start cost
 from collections.abc import Iterable, Iterator
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import languages
 from errors import ApiError, invalid
@@ -37,6 +37,28 @@ class DeepLTranslation(TypedDict):
 
     detected_source_language: str
     text: str
+
+
+class DeepLLanguage(TypedDict):
+    """One entry of DeepL's `/v2/languages`; `supports_formality` only in target lists."""
+
+    language: str
+    name: str
+    supports_formality: NotRequired[bool]
+
+
+class DeepLUsage(TypedDict):
+    """DeepL's `/v2/usage` answer."""
+
+    character_count: int
+    character_limit: int
+
+
+# What `/v2/usage` reports: nothing counted, no limit enforced here. There is no per-key
+# accounting; the limit is DeepL's "unlimited" in spirit, large enough that clients comparing
+# count against limit before translating always proceed.
+UNMETERED_LIMIT = 1_000_000_000_000
+LIST_KINDS = ("source", "target")
 
 
 # Languages and text fields.
@@ -166,9 +188,12 @@ def plan(text: str, budget: float) -> list[Part]:
             continue
         parts.append((head, False))
         for piece in _units(core, budget, (_SENTENCE, _CLAUSE, _WORDS)):
-            body = piece.rstrip()
+            # A piece cut inside a run can start with spaces too; they stay out of the model.
+            body = piece.strip()
+            lead = piece[: len(piece) - len(piece.lstrip())]
+            parts.append((lead, False))
             parts.append((body, has_letters(body)))
-            parts.append((piece[len(body) :], False))
+            parts.append((piece[len(lead) + len(body) :], False))
         parts.append((tail, False))
     return [part for part in parts if part[0]]
 
@@ -207,6 +232,43 @@ def deeplx_success(text: str, source: str, target: str, request_id: int) -> dict
         "target_lang": target,
         "method": "Free",
     }
+
+
+def list_kind(value: Any) -> str:
+    """The `type` of a `/v2/languages` request: `source` (the default) or `target`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "source"
+    if isinstance(value, str) and value.strip().lower() in LIST_KINDS:
+        return value.strip().lower()
+    raise invalid("'type' must be 'source' or 'target'.", "type", "invalid_value")
+
+
+def deepl_languages(kind: str) -> list[DeepLLanguage]:
+    """DeepL's language list of every m2m100 language, sorted by code.
+
+    Languages DeepL has are under DeepL's codes and names (`NB`, `Norwegian (Bokmål)`); targets
+    list DeepL's variants (`EN-GB`, `PT-BR`, `ZH-HANT`, ...) as DeepL does. No target supports
+    formality: m2m100 has no such control and `formality` is ignored.
+    """
+    target = kind == "target"
+    entries: list[DeepLLanguage] = [
+        {"language": languages.display(code), "name": languages.deepl_name(code, target=target)}
+        for code in languages.M2M100
+        if not (target and code in languages.DEEPL_VARIANT_ONLY_TARGETS)
+    ]
+    if target:
+        entries += [
+            {"language": variant, "name": variant_name}
+            for variant, (_code, variant_name) in languages.DEEPL_TARGET_VARIANTS.items()
+        ]
+        for entry in entries:
+            entry["supports_formality"] = False
+    return sorted(entries, key=lambda entry: entry["language"])
+
+
+def deepl_usage() -> DeepLUsage:
+    """`/v2/usage`: no characters counted against a limit no client will reach."""
+    return {"character_count": 0, "character_limit": UNMETERED_LIMIT}
 
 
 def deeplx_error(err: ApiError) -> dict[str, Any]:

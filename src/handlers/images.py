@@ -6,6 +6,7 @@
 
 Model facts (sizes, step fields, which optional inputs a schema has) come from the catalog's
 `params`; only inputs a model's schema has are sent (flux-1-schnell rejects any extra property).
+Edits turn OpenAI's transparent-area masks into SD's white-area ones (`pngmask`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any
 
 import catalog
 import config
+import imagesize
 import imagestore
+import pngmask
 import validate
 from catalog import Model
 from errors import ApiError, invalid
@@ -328,7 +331,9 @@ def edit_model(name: Any, has_mask: bool, settings: config.Config) -> Model:
     )
 
 
-async def _upload_bytes(upload: Any, param: str, required: bool) -> bytes | None:
+async def _upload_bytes(
+    upload: Any, param: str, required: bool, png_only: bool = False
+) -> bytes | None:
     if upload is None or (isinstance(upload, str) and not upload and not required):
         if required:
             raise invalid(
@@ -338,9 +343,50 @@ async def _upload_bytes(upload: Any, param: str, required: bool) -> bytes | None
     if isinstance(upload, str):
         raise invalid(f"'{param}' must be a file (a multipart file part).", param)
     data = await upload.bytes()
-    if imagestore.sniff(data) not in ("image/png", "image/jpeg", "image/webp"):
+    kind = imagestore.sniff(data)
+    if png_only and kind != "image/png":
+        # OpenAI's masks are PNGs: their transparency is what marks the area to edit.
+        raise invalid(f"'{param}' must be a PNG image.", param, "invalid_image")
+    if kind not in ("image/png", "image/jpeg", "image/webp"):
         raise invalid(f"'{param}' must be a PNG, JPEG or WebP image.", param, "invalid_image")
     return data
+
+
+def _unreadable(param: str, exc: pngmask.PngError) -> ApiError:
+    return invalid(f"Could not read '{param}': {exc}.", param, "invalid_image")
+
+
+def inpainting_mask(image: bytes, mask: bytes | None) -> bytes | None:
+    """The mask to send to SD inpainting (white = repaint), or None for img2img.
+
+    OpenAI's convention wins wherever there is transparency: the fully transparent pixels of a
+    PNG mask, or without a mask those of a PNG image, are the area to edit. A mask with no fully
+    transparent pixel is taken to be in SD's convention already and is sent unchanged.
+    """
+    if mask is None:
+        if imagestore.sniff(image) != "image/png":
+            return None
+        try:
+            return pngmask.sd_mask(image)
+        except pngmask.PngError as exc:
+            raise _unreadable("image", exc) from None
+    try:
+        header = pngmask.read_header(mask)
+    except pngmask.PngError as exc:
+        raise _unreadable("mask", exc) from None
+    size = imagesize.dimensions(image)
+    if size is not None and size != (header.width, header.height):
+        raise invalid(
+            f"'mask' is {header.width}x{header.height} but 'image' is {size[0]}x{size[1]}; "
+            "they must be the same size.",
+            "mask",
+            "invalid_value",
+        )
+    try:
+        converted = pngmask.sd_mask(mask)
+    except pngmask.PngError as exc:
+        raise _unreadable("mask", exc) from None
+    return mask if converted is None else converted
 
 
 async def edit(call: Call) -> Reply:
@@ -350,8 +396,9 @@ async def edit(call: Call) -> Reply:
     if image_part is None:
         image_part = form.get("image[]")
     image = await _upload_bytes(image_part, "image", True)
-    mask = await _upload_bytes(form.get("mask"), "mask", False)
+    mask = await _upload_bytes(form.get("mask"), "mask", False, png_only=True)
     body = form_body(form)
+    mask = inpainting_mask(image, mask)
     model = edit_model(body.get("model"), mask is not None, config.load(call.env.vars))
     job = parse_job(body, model, edit=True)
     return await _answer(call, job, await _generate(call, model, job, image, mask))

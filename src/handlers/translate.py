@@ -1,10 +1,12 @@
 """POST /translate (DeepLX, for Immersive Translate) and POST /v2/translate (DeepL API), both
-answered by Workers AI's m2m100.
+answered by Workers AI's m2m100, plus what DeepL clients ask first: /v2/languages and /v2/usage.
 
 Each text is given its source language (as sent, or detected per `langdetect`), cut into
 segments (`translation.plan`), and every distinct segment is translated once, at most
 CONCURRENCY at a time; the answers are put back in order. Errors are rendered in each API's own
 shape by the routes' `render` hooks, so clients that only understand that shape still see them.
+The DeepL handlers finish the key check (`_deepl_fields`): DeepL's legacy `auth_key` may be a
+body field, which the pipeline does not read.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+import auth
 import catalog
 import config
 from errors import ApiError, invalid
@@ -52,7 +55,7 @@ async def deepl(call: Call) -> Reply:
     import languages
     import translation
 
-    fields = await _fields(call)
+    fields = await _deepl_fields(call)
     items = translation.texts(fields.get("text"), many=True)
     target = translation.language(fields.get("target_lang"), "target_lang", allow_auto=False)
     source = translation.language(fields.get("source_lang"), "source_lang", allow_auto=True)
@@ -64,6 +67,23 @@ async def deepl(call: Call) -> Reply:
     return json_reply({"translations": translations})
 
 
+async def deepl_languages(call: Call) -> Reply:
+    """DeepL's `/v2/languages?type=source|target`: the languages m2m100 translates."""
+    import translation
+
+    fields = await _deepl_fields(call, optional=True)
+    kind = translation.list_kind(fields["type"] if "type" in fields else call.query.get("type"))
+    return json_reply(translation.deepl_languages(kind))
+
+
+async def deepl_usage(call: Call) -> Reply:
+    """DeepL's `/v2/usage`: this server keeps no per-key count and enforces no quota."""
+    import translation
+
+    await _deepl_fields(call, optional=True)
+    return json_reply(translation.deepl_usage())
+
+
 def render_deeplx(err: ApiError) -> Reply:
     """Errors on /translate as DeepLX writes them."""
     import translation
@@ -72,7 +92,7 @@ def render_deeplx(err: ApiError) -> Reply:
 
 
 def render_deepl(err: ApiError) -> Reply:
-    """Errors on /v2/translate as DeepL writes them."""
+    """Errors on the /v2/* routes as DeepL writes them."""
     import translation
 
     return json_reply(translation.deepl_error(err), translation.deepl_status(err))
@@ -183,15 +203,37 @@ def _translated_text(result: Any) -> str:
     )
 
 
-async def _fields(call: Call) -> dict[str, Any]:
+async def _deepl_fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
+    """The DeepL request's body fields, once its key is known to be good.
+
+    A key the pipeline did not see may be the body's `auth_key`. A body that cannot be read is
+    reported only to a caller with a good key, so no one learns anything without one.
+    `optional`: an empty body (or a GET's) means no fields.
+    """
+    settings = config.load(call.env.vars)
+    try:
+        fields = {} if call.method in ("GET", "HEAD") else await _fields(call, optional=optional)
+    except ApiError:
+        auth.check_deepl(settings, call.headers, call.query, {})
+        raise
+    auth.check_deepl(settings, call.headers, call.query, fields)
+    return fields
+
+
+async def _fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
     """DeepL's request fields from a JSON, urlencoded or multipart body; `text` may repeat."""
     content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json" or content_type.endswith("+json"):
-        return await call.json()
+    is_json = content_type == "application/json" or content_type.endswith("+json")
     if content_type == "multipart/form-data":
         form = await call.body.form()
         return {key: value for key, value in form.items() if isinstance(value, str)}
+    if is_json and not optional:
+        return await call.json()
     raw = await call.body.bytes()
+    if optional and not raw.strip():
+        return {}
+    if is_json:
+        return _json_object(raw)
     if not content_type and raw.lstrip().startswith(b"{"):
         return _json_object(raw)
     try:

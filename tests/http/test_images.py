@@ -249,7 +249,92 @@ def test_edit_without_mask_is_img2img(client, emulator_control):
     assert "mask" not in run["inputs"]
 
 
-def test_edit_with_mask_is_inpainting(client, emulator_control):
+def rgba_png(size=(64, 64), hole=(10, 20, 40, 30), color=(0, 0, 0, 255)) -> bytes:
+    """An OpenAI-style mask (or image): opaque, fully transparent inside `hole`."""
+    image = Image.new("RGBA", size, color)
+    image.paste((0, 0, 0, 0), hole)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def sd_mask_sent(run: dict) -> Image.Image:
+    """The mask the Worker sent upstream, decoded from its uint8 array."""
+    image = Image.open(io.BytesIO(bytes(run["inputs"]["mask"])))
+    image.load()
+    return image
+
+
+def white_where_transparent(sent: Image.Image, client_mask: bytes) -> None:
+    with Image.open(io.BytesIO(client_mask)) as original:
+        alpha = original.getchannel("A").tobytes()
+    assert sent.mode == "L" and sent.size == original.size
+    assert sent.tobytes() == bytes(255 if a == 0 else 0 for a in alpha)
+    assert 0 < sent.tobytes().count(255) < len(alpha)
+
+
+def test_edit_with_an_openai_mask_sends_its_transparent_area_as_white(client, emulator_control):
+    source = png()
+    mask = rgba_png()
+    result = client.images.edit(
+        image=("in.png", source, "image/png"),
+        mask=("mask.png", mask, "image/png"),
+        prompt="a hat",
+        model="dall-e-2",
+        size="256x256",
+    )
+    data = base64.b64decode(result.data[0].b64_json)
+    assert data == picture("a hat", None, 256, 256, "PNG")
+    (run,) = runs(emulator_control)
+    assert run["model"] == INPAINT
+    assert run["inputs"]["image"] == list(source)
+    white_where_transparent(sd_mask_sent(run), mask)
+    assert sd_mask_sent(run).getpixel((10, 20)) == 255  # inside the hole
+    assert sd_mask_sent(run).getpixel((9, 20)) == 0  # just outside it
+
+
+def test_edit_without_mask_edits_the_images_transparent_area(client, emulator_control):
+    image = rgba_png(hole=(0, 0, 64, 8), color=(30, 200, 30, 255))
+    client.images.edit(image=("in.png", image, "image/png"), prompt="sky")
+    (run,) = runs(emulator_control)
+    assert run["model"] == INPAINT
+    assert run["inputs"]["image"] == list(image)
+    white_where_transparent(sd_mask_sent(run), image)
+
+
+@pytest.mark.parametrize(
+    ("mask", "error"),
+    [
+        (
+            ("mask.png", rgba_png(size=(32, 64)), "image/png"),
+            {
+                "message": "'mask' is 32x64 but 'image' is 64x64; they must be the same size.",
+                "code": "invalid_value",
+            },
+        ),
+        (
+            ("mask.jpg", b"\xff\xd8\xff\xe0 a jpeg", "image/jpeg"),
+            {"message": "'mask' must be a PNG image.", "code": "invalid_image"},
+        ),
+        (
+            ("mask.png", rgba_png()[:100], "image/png"),
+            {
+                "message": "Could not read 'mask': truncated PNG (IDAT chunk).",
+                "code": "invalid_image",
+            },
+        ),
+    ],
+)
+def test_edit_bad_masks_are_400(client, emulator_control, mask, error):
+    body = fails(
+        lambda: client.images.edit(image=("in.png", png(), "image/png"), mask=mask, prompt="x"),
+        400,
+    )
+    assert body == {"error": {"type": "invalid_request_error", "param": "mask", **error}}
+    assert runs(emulator_control) == []
+
+
+def test_edit_with_an_sd_style_mask_sends_it_unchanged(client, emulator_control):
     source, mask = png(), png(color=(255, 255, 255))
     result = client.images.edit(
         image=("in.png", source, "image/png"),

@@ -16,13 +16,15 @@ M2M = "@cf/meta/m2m100-1.2b"
 def post(
     base_url: str,
     path: str,
-    data: bytes,
+    data: bytes | None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    method: str = "POST",
 ) -> tuple[int, dict[str, str], dict]:
-    """(status, lower-case headers, JSON body) of one POST, errors included."""
+    """(status, lower-case headers, JSON body) of one request (a POST unless told), errors
+    included."""
     url = base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
-    request = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             status, raw_headers, raw = response.status, response.headers, response.read()
@@ -283,7 +285,156 @@ def test_deepl_upstream_timeout_is_504(base_url, api_key, emulator_control):
     assert (status, body) == (504, {"message": "Workers AI failed with error 3007."})
 
 
-@pytest.mark.parametrize("path", ["/translate", "/v2/translate"])
+def get(base_url, path: str, query=None, headers=None):
+    return post(base_url, path, None, headers, query, method="GET")
+
+
+FORM = "application/x-www-form-urlencoded"
+NO_KEY = {
+    "message": "You didn't provide an access token. Add `?token=<key>` to the URL, or send "
+    "`Authorization: Bearer <key>` or `Authorization: DeepL-Auth-Key <key>`."
+}
+WRONG_KEY = {"message": "Incorrect API key provided."}
+TARGET_VARIANTS = [
+    {"language": "EN-GB", "name": "English (British)", "supports_formality": False},
+    {"language": "EN-US", "name": "English (American)", "supports_formality": False},
+    {"language": "ES-419", "name": "Spanish (Latin American)", "supports_formality": False},
+    {"language": "PT-BR", "name": "Portuguese (Brazilian)", "supports_formality": False},
+    {"language": "PT-PT", "name": "Portuguese (European)", "supports_formality": False},
+    {"language": "ZH-HANS", "name": "Chinese (simplified)", "supports_formality": False},
+    {"language": "ZH-HANT", "name": "Chinese (traditional)", "supports_formality": False},
+]
+
+
+def test_deepl_source_languages(base_url, api_key, emulator_control):
+    status, headers, body = get(
+        base_url, "/v2/languages", headers={"authorization": f"DeepL-Auth-Key {api_key}"}
+    )
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    codes = [entry["language"] for entry in body]
+    assert len(body) == 100
+    assert codes == sorted(codes)
+    assert {"language": "DE", "name": "German"} in body
+    assert {"language": "NB", "name": "Norwegian (Bokmål)"} in body
+    assert {"language": "AST", "name": "Asturian"} in body
+    assert not any("-" in code for code in codes)
+    assert all(set(entry) == {"language", "name"} for entry in body)
+    assert m2m_inputs(emulator_control) == []
+
+
+def test_deepl_target_languages_with_auth_key_in_the_query(base_url, api_key):
+    status, _, body = get(base_url, "/v2/languages", {"type": "target", "auth_key": api_key})
+    assert status == 200
+    codes = [entry["language"] for entry in body]
+    assert len(body) == 105
+    assert [entry for entry in body if "-" in entry["language"]] == TARGET_VARIANTS
+    assert "EN" not in codes and "PT" not in codes
+    assert {"language": "ZH", "name": "Chinese (simplified)", "supports_formality": False} in body
+    assert all(entry["supports_formality"] is False for entry in body)
+
+
+def test_deepl_languages_by_post_with_auth_key_in_the_form_body(base_url, api_key):
+    data = urllib.parse.urlencode({"auth_key": api_key, "type": "target"}).encode()
+    status, headers, body = post(base_url, "/v2/languages", data, {"content-type": FORM})
+    assert (status, headers["content-type"], len(body)) == (200, "application/json", 105)
+    assert body[0] == {"language": "AF", "name": "Afrikaans", "supports_formality": False}
+
+
+def test_deepl_languages_bad_type(base_url, api_key):
+    status, headers, body = get(base_url, "/v2/languages", {"type": "both", "token": api_key})
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert body == {"message": "'type' must be 'source' or 'target'."}
+
+
+def test_deepl_usage(base_url, api_key):
+    expected = {"character_count": 0, "character_limit": 1_000_000_000_000}
+    status, headers, body = get(
+        base_url, "/v2/usage", headers={"authorization": f"DeepL-Auth-Key {api_key}"}
+    )
+    assert (status, headers["content-type"], body) == (200, "application/json", expected)
+    data = json.dumps({"auth_key": api_key}).encode()
+    status, _, body = post(base_url, "/v2/usage", data, {"content-type": "application/json"})
+    assert (status, body) == (200, expected)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v2/languages"),
+        ("POST", "/v2/languages"),
+        ("GET", "/v2/usage"),
+        ("POST", "/v2/usage"),
+    ],
+)
+def test_deepl_languages_and_usage_auth_failures(base_url, method, path):
+    data = b"" if method == "POST" else None
+    status, headers, body = post(base_url, path, data, {"content-type": FORM}, method=method)
+    assert (status, headers["content-type"], body) == (403, "application/json", NO_KEY)
+    status, _, body = post(base_url, path, data, None, {"auth_key": "sk-guess"}, method=method)
+    assert (status, body) == (403, WRONG_KEY)
+    status, _, body = post(
+        base_url, path, data, {"authorization": "DeepL-Auth-Key sk-guess"}, method=method
+    )
+    assert (status, body) == (403, WRONG_KEY)
+
+
+def test_deepl_translate_with_auth_key_in_the_form_body(base_url, api_key, emulator_control):
+    data = urllib.parse.urlencode(
+        [
+            ("auth_key", api_key),
+            ("text", "Hallo Welt"),
+            ("source_lang", "DE"),
+            ("target_lang", "EN"),
+        ]
+    ).encode()
+    status, _, body = post(base_url, "/v2/translate", data, {"content-type": FORM})
+    assert status == 200
+    assert body == {"translations": [{"detected_source_language": "DE", "text": "[en] Hallo Welt"}]}
+    assert m2m_inputs(emulator_control) == [
+        {"text": "Hallo Welt", "source_lang": "de", "target_lang": "en"}
+    ]
+
+
+def test_deepl_translate_with_auth_key_in_the_json_body(base_url, api_key):
+    request = {
+        "auth_key": api_key,
+        "text": ["Hallo Welt"],
+        "source_lang": "DE",
+        "target_lang": "EN",
+    }
+    data = json.dumps(request).encode()
+    status, _, body = post(base_url, "/v2/translate", data, {"content-type": "application/json"})
+    assert status == 200
+    assert body == {"translations": [{"detected_source_language": "DE", "text": "[en] Hallo Welt"}]}
+
+
+def test_deepl_translate_with_auth_key_in_the_query(base_url, api_key):
+    data = json.dumps({"text": ["Hallo Welt"], "source_lang": "DE", "target_lang": "EN"}).encode()
+    status, _, body = post(
+        base_url, "/v2/translate", data, {"content-type": "application/json"}, {"auth_key": api_key}
+    )
+    assert status == 200
+    assert body["translations"][0]["text"] == "[en] Hallo Welt"
+
+
+@pytest.mark.parametrize("where", ["form", "json", "query"])
+def test_deepl_translate_wrong_auth_key(base_url, emulator_control, where):
+    fields = {"text": "Hallo Welt", "source_lang": "DE", "target_lang": "EN"}
+    query = {"auth_key": "sk-guess"} if where == "query" else None
+    if where == "form":
+        data, content_type = urllib.parse.urlencode({**fields, "auth_key": "sk-guess"}), FORM
+    else:
+        body = {**fields, "auth_key": "sk-guess"} if where == "json" else fields
+        data, content_type = json.dumps(body), "application/json"
+    status, headers, body = post(
+        base_url, "/v2/translate", data.encode(), {"content-type": content_type}, query
+    )
+    assert (status, headers["content-type"], body) == (403, "application/json", WRONG_KEY)
+    assert m2m_inputs(emulator_control) == []
+
+
+@pytest.mark.parametrize("path", ["/translate", "/v2/translate", "/v2/languages", "/v2/usage"])
 def test_cors_preflight(base_url, path):
     request = urllib.request.Request(
         base_url + path,

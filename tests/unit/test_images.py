@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import json
 import re
+import struct
+import zlib
 
 import pytest
+from PIL import Image
 
 import catalog
 import imagestore
@@ -599,19 +603,149 @@ def test_edit_without_mask_is_img2img_with_the_image_bytes():
     ]
 
 
-def test_edit_with_mask_is_inpainting():
+def real_png(mode, size=(16, 8), color=0, hole=None) -> bytes:
+    """A PNG made by Pillow; `hole` = (box, color) pasted over it."""
+    image = Image.new(mode, size, color)
+    if hole is not None:
+        image.paste(hole[1], hole[0])
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def gray_pixels(data) -> list[list[int]]:
+    with Image.open(io.BytesIO(bytes(data))) as image:
+        assert image.mode == "L"
+        raw = image.tobytes()
+        return [list(raw[y * image.width : (y + 1) * image.width]) for y in range(image.height)]
+
+
+def painted(size, box) -> list[list[int]]:
+    """The SD mask expected: 255 inside `box` (left, top, right, bottom), 0 elsewhere."""
+    left, top, right, bottom = box
+    return [
+        [255 if left <= x < right and top <= y < bottom else 0 for x in range(size[0])]
+        for y in range(size[1])
+    ]
+
+
+SOURCE = real_png("RGB", color=(200, 30, 30))
+BOX = (2, 1, 9, 5)
+
+
+def test_edit_with_an_openai_mask_sends_sd_its_inverse_convention():
+    # OpenAI: an opaque mask whose fully transparent pixels mark the area to edit.
+    mask = real_png("RGBA", color=(0, 0, 0, 255), hole=(BOX, (0, 0, 0, 0)))
     ai = FakeAi(png_ai)
-    form = {"image": FakeUpload(PNG), "mask": FakeUpload(PNG), "prompt": "a hat", "size": "512x512"}
+    form = {"image": FakeUpload(SOURCE), "mask": FakeUpload(mask), "prompt": "a hat"}
     reply = run(edit_call(form, ai))
     assert reply.status == 200
-    model, inputs, _ = ai.calls[0]
+    ((model, inputs, _),) = ai.calls
     assert model == INPAINT
-    assert inputs["mask"] == list(PNG) and inputs["image"] == list(PNG)
+    assert inputs["image"] == list(SOURCE)
+    assert gray_pixels(inputs["mask"]) == painted((16, 8), BOX)
+
+
+def test_edit_with_an_sd_style_mask_sends_it_unchanged():
+    mask = real_png("L", hole=(BOX, 255))  # no transparency: white already means repaint
+    ai = FakeAi(png_ai)
+    form = {"image": FakeUpload(SOURCE), "mask": FakeUpload(mask), "prompt": "a hat", "size": "512x512"}  # fmt: skip
+    reply = run(edit_call(form, ai))
+    assert reply.status == 200
+    ((model, inputs, _),) = ai.calls
+    assert model == INPAINT
+    assert inputs["mask"] == list(mask) and inputs["image"] == list(SOURCE)
     assert (inputs["width"], inputs["height"]) == (512, 512)
 
 
+def test_edit_without_mask_uses_the_images_transparent_area():
+    image = real_png("RGBA", color=(9, 9, 9, 255), hole=(BOX, (0, 0, 0, 0)))
+    ai = FakeAi(png_ai)
+    reply = run(edit_call({"image": FakeUpload(image), "prompt": "a hat"}, ai))
+    assert reply.status == 200
+    ((model, inputs, _),) = ai.calls
+    assert model == INPAINT
+    assert inputs["image"] == list(image)
+    assert gray_pixels(inputs["mask"]) == painted((16, 8), BOX)
+
+
+def test_edit_without_mask_of_an_opaque_rgba_image_is_img2img():
+    image = real_png("RGBA", color=(9, 9, 9, 255), hole=(BOX, (0, 0, 0, 1)))
+    ai = FakeAi(png_ai)
+    reply = run(edit_call({"image": FakeUpload(image), "prompt": "x"}, ai))
+    assert reply.status == 200
+    assert ai.calls == [(IMG2IMG, {"prompt": "x", "image": list(image)}, None)]
+
+
+def test_edit_checks_the_mask_size_against_a_jpeg_image_too():
+    out = io.BytesIO()
+    Image.new("RGB", (16, 8)).save(out, "JPEG")
+    mask = real_png("RGBA", color=(0, 0, 0, 255), hole=(BOX, (0, 0, 0, 0)))
+    ai = FakeAi(png_ai)
+    form = {"image": FakeUpload(out.getvalue()), "mask": FakeUpload(mask), "prompt": "x"}
+    assert run(edit_call(form, ai)).status == 200
+    assert gray_pixels(ai.calls[0][1]["mask"]) == painted((16, 8), BOX)
+
+
+def interlaced(data: bytes) -> bytes:
+    """`data` with the IHDR interlace flag set (and its CRC fixed)."""
+    ihdr = bytearray(data[12:29])
+    ihdr[-1] = 1
+    return data[:12] + bytes(ihdr) + struct.pack(">I", zlib.crc32(ihdr)) + data[33:]
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        (
+            {"mask": FakeUpload(real_png("RGBA", size=(8, 8)))},
+            {
+                "message": "'mask' is 8x8 but 'image' is 16x8; they must be the same size.",
+                "param": "mask",
+                "code": "invalid_value",
+            },
+        ),
+        (
+            {"mask": FakeUpload(JPEG)},
+            {"message": "'mask' must be a PNG image.", "param": "mask", "code": "invalid_image"},
+        ),
+        (
+            {"mask": FakeUpload(interlaced(real_png("RGBA", hole=(BOX, (0, 0, 0, 0)))))},
+            {
+                "message": "Could not read 'mask': interlaced PNGs are not supported; save it "
+                "without interlacing.",
+                "param": "mask",
+                "code": "invalid_image",
+            },
+        ),
+        (
+            {"mask": FakeUpload(PNG)},
+            {
+                "message": "Could not read 'mask': not a PNG file.",
+                "param": "mask",
+                "code": "invalid_image",
+            },
+        ),
+        (
+            {"image": FakeUpload(real_png("RGBA", hole=(BOX, (0, 0, 0, 0)))[:-30])},
+            {
+                "message": "Could not read 'image': truncated PNG (no IEND chunk).",
+                "param": "image",
+                "code": "invalid_image",
+            },
+        ),
+    ],
+)
+def test_edit_bad_masks_are_400(form, error):
+    ai = FakeAi(png_ai)
+    reply = run(edit_call({"image": FakeUpload(SOURCE), "prompt": "x", **form}, ai))
+    assert reply.status == 400
+    assert body_json(reply) == {"error": {"type": "invalid_request_error", **error}}
+    assert ai.calls == []
+
+
 def test_edit_refuses_a_model_that_cannot_edit():
-    form = {"image": FakeUpload(PNG), "prompt": "x", "model": SDXL.id}
+    form = {"image": FakeUpload(SOURCE), "prompt": "x", "model": SDXL.id}
     reply = run(edit_call(form))
     assert reply.status == 400
     assert error_of(reply)["param"] == "model"
@@ -623,10 +757,10 @@ def test_edit_refuses_a_model_that_cannot_edit():
         ({"prompt": "x"}, "image"),
         ({"image": "not a file", "prompt": "x"}, "image"),
         ({"image": FakeUpload(b"GIF89a..."), "prompt": "x"}, "image"),
-        ({"image": FakeUpload(PNG)}, "prompt"),
-        ({"image": FakeUpload(PNG), "prompt": "x", "n": "two"}, "n"),
-        ({"image": FakeUpload(PNG), "prompt": "x", "strength": "2"}, "strength"),
-        ({"image": FakeUpload(PNG), "mask": FakeUpload(b"text"), "prompt": "x"}, "mask"),
+        ({"image": FakeUpload(SOURCE)}, "prompt"),
+        ({"image": FakeUpload(SOURCE), "prompt": "x", "n": "two"}, "n"),
+        ({"image": FakeUpload(SOURCE), "prompt": "x", "strength": "2"}, "strength"),
+        ({"image": FakeUpload(SOURCE), "mask": FakeUpload(b"text"), "prompt": "x"}, "mask"),
     ],
 )
 def test_edit_bad_fields_are_400_naming_them(form, param):

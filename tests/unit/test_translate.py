@@ -6,12 +6,16 @@ import asyncio
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+import auth
+import config
 import langdetect
 import languages
+import routes
 import translation
+from errors import ApiError
 from exchange import Call
 from tests.unit.fakes import FakeAi, body_json, make_call, run
 
@@ -243,6 +247,7 @@ def test_assemble_drops_the_space_after_cjk_sentences():
     st.text(st.characters(blacklist_characters="。！？」』）"), max_size=400),
     st.integers(min_value=4, max_value=200),
 )
+@example("0000\u0530\u0530\u0530 A", 4)  # a cut piece starting with a space kept it
 def test_plan_then_assemble_with_identity_gives_back_the_text(text, budget):
     parts = translation.plan(text, budget)
     segments = iter([s for s, send in parts if send])
@@ -632,3 +637,342 @@ def test_batch_runs_concurrently_with_a_cap_and_keeps_order():
 def test_deepl_json_text_may_be_a_single_string():
     reply = run(deepl_call({"text": "Hola usted", "target_lang": "EN"}))
     assert json.loads(reply.body)["translations"][0]["text"] == "<es>Hola usted</en>"
+
+
+# DeepL /v2/languages, /v2/usage and the legacy `auth_key`.
+
+NO_KEY = {
+    "message": "You didn't provide an access token. Add `?token=<key>` to the URL, or send "
+    "`Authorization: Bearer <key>` or `Authorization: DeepL-Auth-Key <key>`."
+}
+WRONG_KEY = {"message": "Incorrect API key provided."}
+DEEPL_ROUTES = [(r.method, r.path) for r in routes.ROUTES if r.auth == routes.DEEPL_KEY]
+
+
+def v2_call(method, path, body=None, content_type=None, headers=None, query=None, **kw) -> Call:
+    """A /v2 request, by default with the key in the DeepL header and no body."""
+    return make_call(
+        method,
+        path,
+        body=body,
+        headers={
+            "authorization": "DeepL-Auth-Key sk-a",
+            **({"content-type": content_type} if content_type else {}),
+            **(headers or {}),
+        },
+        query=query,
+        **kw,
+    )
+
+
+HALLO = {"text": "Hallo Welt", "source_lang": "DE", "target_lang": "EN"}
+
+
+def test_deepl_source_languages_are_m2m100s_under_deepl_codes():
+    entries = translation.deepl_languages("source")
+    codes = [entry["language"] for entry in entries]
+    assert len(entries) == 100
+    assert codes == sorted(codes)
+    assert {"language": "EN", "name": "English"} in entries
+    assert {"language": "NB", "name": "Norwegian (Bokmål)"} in entries  # DeepL's code, not NO
+    assert {"language": "ZH", "name": "Chinese"} in entries
+    assert {"language": "AST", "name": "Asturian"} in entries  # no DeepL code: ISO, upper-cased
+    assert {"language": "HT", "name": "Haitian Creole"} in entries
+    assert "NO" not in codes
+    assert not any("-" in code for code in codes)  # variants are targets only, as in DeepL
+    assert all(set(entry) == {"language", "name"} for entry in entries)
+    assert {languages.lookup(code) for code in codes} == set(languages.M2M100)
+
+
+def test_deepl_target_languages_list_deepls_variants():
+    entries = translation.deepl_languages("target")
+    codes = [entry["language"] for entry in entries]
+    assert codes == sorted(codes)
+    assert len(codes) == len(set(codes)) == 105  # 100 - EN - PT + 7 variants
+    for variant, name in [
+        ("EN-GB", "English (British)"),
+        ("EN-US", "English (American)"),
+        ("ES-419", "Spanish (Latin American)"),
+        ("PT-BR", "Portuguese (Brazilian)"),
+        ("PT-PT", "Portuguese (European)"),
+        ("ZH-HANS", "Chinese (simplified)"),
+        ("ZH-HANT", "Chinese (traditional)"),
+    ]:
+        assert {"language": variant, "name": name, "supports_formality": False} in entries
+    assert {"language": "ZH", "name": "Chinese (simplified)", "supports_formality": False} in (
+        entries
+    )
+    assert {"language": "ES", "name": "Spanish", "supports_formality": False} in entries
+    assert {"language": "AST", "name": "Asturian", "supports_formality": False} in entries
+    assert "EN" not in codes and "PT" not in codes  # deprecated as DeepL targets
+    assert all(entry["supports_formality"] is False for entry in entries)
+    # Every listed target is accepted as a target_lang, and every m2m100 language is listed.
+    assert {languages.lookup(code) for code in codes} == set(languages.M2M100)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [(None, "source"), ("", "source"), ("source", "source"), (" Target ", "target")],
+)
+def test_list_kind(value, kind):
+    assert translation.list_kind(value) == kind
+
+
+@pytest.mark.parametrize("value", ["both", 1, ["target"]])
+def test_list_kind_refuses_others(value):
+    with pytest.raises(ApiError) as caught:
+        translation.list_kind(value)
+    assert (caught.value.status, caught.value.param) == (400, "type")
+    assert caught.value.message == "'type' must be 'source' or 'target'."
+
+
+def test_get_languages_defaults_to_source():
+    ai = FakeAi(tagged)
+    reply = run(v2_call("GET", "/v2/languages", ai=ai))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    body = body_json(reply)
+    assert len(body) == 100
+    assert body[:2] == [
+        {"language": "AF", "name": "Afrikaans"},
+        {"language": "AM", "name": "Amharic"},
+    ]
+    assert ai.calls == []
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "content_type", "query"),
+    [
+        ("GET", None, None, {"type": "target"}),
+        ("POST", b"type=target", "application/x-www-form-urlencoded", None),
+        ("POST", {"type": "target"}, "application/json", None),
+        ("POST", b"type=target", None, None),
+        ("POST", b"", "application/x-www-form-urlencoded", {"type": "target"}),
+    ],
+)
+def test_target_languages_by_query_form_or_json(method, body, content_type, query):
+    reply = run(v2_call(method, "/v2/languages", body, content_type, query=query))
+    assert reply.status == 200
+    body = body_json(reply)
+    assert len(body) == 105
+    assert {"language": "PT-BR", "name": "Portuguese (Brazilian)", "supports_formality": False} in (
+        body
+    )
+
+
+def test_post_languages_with_an_empty_json_body_is_the_source_list():
+    reply = run(v2_call("POST", "/v2/languages", b"", "application/json"))
+    assert reply.status == 200
+    assert len(body_json(reply)) == 100
+
+
+def test_bad_language_list_type_is_400_in_deepl_shape():
+    reply = run(v2_call("GET", "/v2/languages", query={"type": "both"}))
+    assert reply.status == 400
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == {"message": "'type' must be 'source' or 'target'."}
+
+
+def test_post_languages_bad_json_is_400_in_deepl_shape():
+    reply = run(v2_call("POST", "/v2/languages", b"{nope", "application/json"))
+    assert reply.status == 400
+    assert body_json(reply) == {"message": "The request body is not valid JSON."}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_usage_reports_no_quota(method):
+    reply = run(v2_call(method, "/v2/usage"))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == {"character_count": 0, "character_limit": 1_000_000_000_000}
+
+
+def test_head_usage_has_no_body():
+    reply = run(v2_call("HEAD", "/v2/usage"))
+    assert (reply.status, reply.body) == (200, None)
+
+
+def test_deepl_routes():
+    assert DEEPL_ROUTES == [
+        ("POST", "/v2/translate"),
+        ("GET", "/v2/languages"),
+        ("POST", "/v2/languages"),
+        ("GET", "/v2/usage"),
+        ("POST", "/v2/usage"),
+    ]
+
+
+@pytest.mark.parametrize(("method", "path"), DEEPL_ROUTES)
+def test_every_deepl_route_refuses_a_request_without_key(method, path):
+    # The pipeline lets keyless DeepL requests through to the handler (the key may be in the
+    # body): every such handler must refuse them itself, before calling anything.
+    ai = FakeAi(tagged)
+    body = b"text=Hello&target_lang=DE"
+    reply = run(
+        v2_call(
+            method, path, body, "application/x-www-form-urlencoded", {"authorization": ""}, ai=ai
+        )
+    )
+    assert reply.status == 403
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == NO_KEY
+    assert ai.calls == []
+
+
+@pytest.mark.parametrize(("method", "path"), DEEPL_ROUTES)
+def test_every_deepl_route_refuses_a_wrong_key(method, path):
+    reply = run(v2_call(method, path, headers={"authorization": "DeepL-Auth-Key sk-guess"}))
+    assert (reply.status, body_json(reply)) == (403, WRONG_KEY)
+    assert "sk-guess" not in reply.body
+
+
+@pytest.mark.parametrize(("method", "path"), DEEPL_ROUTES)
+def test_every_deepl_route_refuses_when_no_keys_are_configured(method, path):
+    reply = run(v2_call(method, path, vars={}))
+    assert reply.status == 403
+    assert list(body_json(reply)) == ["message"]
+    assert body_json(reply)["message"].startswith("This server has no API keys configured")
+
+
+def test_deepl_routes_serve_anonymous_when_allowed():
+    call = v2_call(
+        "GET", "/v2/usage", headers={"authorization": ""}, vars={"ALLOW_ANONYMOUS": "true"}
+    )
+    assert run(call).status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "/v2/languages", {"auth_key": "sk-a", "type": "target"}),
+        ("GET", "/v2/usage", {"auth_key": "sk-a"}),
+        ("POST", "/v2/usage", {"token": "sk-a"}),
+        ("GET", "/v2/languages", {"password": "sk-a"}),
+    ],
+)
+def test_query_keys_on_the_new_routes(method, path, query):
+    reply = run(v2_call(method, path, headers={"authorization": ""}, query=query))
+    assert reply.status == 200
+
+
+def test_auth_key_in_the_query_of_translate():
+    call = deepl_call({"text": ["Hallo Welt"], "source_lang": "DE", "target_lang": "EN"})
+    call.headers.pop("authorization")
+    call.query = {"auth_key": "sk-a"}
+    reply = run(call)
+    assert reply.status == 200
+    assert body_json(reply)["translations"][0]["text"] == "<de>Hallo Welt</en>"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "form"),
+    [
+        (
+            b"auth_key=sk-a&text=Hallo+Welt&source_lang=DE&target_lang=EN",
+            "application/x-www-form-urlencoded",
+            None,
+        ),
+        ({"auth_key": "sk-a", **HALLO, "text": ["Hallo Welt"]}, "application/json", None),
+        (json.dumps({"auth_key": " sk-a ", **HALLO}).encode(), None, None),  # sniffed as JSON
+        (b"", "multipart/form-data; boundary=x", {"auth_key": "sk-a", **HALLO}),
+    ],
+)
+def test_auth_key_in_the_body_of_translate(body, content_type, form):
+    ai = FakeAi(tagged)
+    call = deepl_call(
+        body, content_type=content_type, headers={"authorization": ""}, ai=ai, form=form
+    )
+    reply = run(call)
+    assert reply.status == 200
+    assert body_json(reply) == {
+        "translations": [{"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"}]
+    }
+    assert "sk-a" not in json.dumps(ai.calls)  # the key is not sent on as a field
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        ("/v2/languages", b"auth_key=sk-a&type=target", "application/x-www-form-urlencoded"),
+        ("/v2/languages", b'{"auth_key": "sk-a", "type": "target"}', "application/json"),
+        ("/v2/usage", b"auth_key=sk-a", "application/x-www-form-urlencoded"),
+        ("/v2/usage", b'{"auth_key": "sk-a"}', "application/json"),
+    ],
+)
+def test_auth_key_in_the_body_of_languages_and_usage(path, body, content_type):
+    reply = run(v2_call("POST", path, body, content_type, {"authorization": ""}))
+    assert reply.status == 200
+    if path == "/v2/languages":
+        assert len(body_json(reply)) == 105
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "query"),
+    [
+        (b"auth_key=sk-guess&text=Hallo&target_lang=EN", "application/x-www-form-urlencoded", None),
+        ({"auth_key": "sk-guess", **HALLO}, "application/json", None),
+        (HALLO, "application/json", {"auth_key": "sk-guess"}),
+    ],
+)
+def test_wrong_auth_key_is_403_in_deepl_shape_without_echo(body, content_type, query):
+    ai = FakeAi(tagged)
+    call = deepl_call(body, content_type=content_type, headers={"authorization": ""}, ai=ai)
+    call.query = query or {}
+    reply = run(call)
+    assert reply.status == 403
+    assert reply.headers["content-type"] == "application/json"
+    assert body_json(reply) == WRONG_KEY
+    assert "sk-guess" not in reply.body
+    assert ai.calls == []
+
+
+@pytest.mark.parametrize("auth_key", [12345, None, "", "  ", ["sk-a"]])
+def test_auth_key_that_is_not_a_key_counts_as_none(auth_key):
+    call = deepl_call(
+        {"auth_key": auth_key, "text": ["Hi"], "target_lang": "DE"}, headers={"authorization": ""}
+    )
+    reply = run(call)
+    assert (reply.status, body_json(reply)) == (403, NO_KEY)
+
+
+def test_unreadable_body_without_key_is_403_not_400():
+    # Only a caller with a good key learns anything about the body.
+    keyless = run(deepl_call(b"{nope", headers={"authorization": ""}))
+    assert (keyless.status, body_json(keyless)) == (403, NO_KEY)
+    wrong = run(deepl_call(b"{nope", headers={"authorization": "Bearer sk-guess"}))
+    assert (wrong.status, body_json(wrong)) == (403, WRONG_KEY)
+    with_key = run(deepl_call(b"{nope"))
+    assert with_key.status == 400
+    assert body_json(with_key)["message"].startswith("We could not parse the JSON body")
+
+
+def test_header_key_decides_over_the_body_auth_key():
+    assert run(deepl_call({"auth_key": "sk-guess", **HALLO})).status == 200
+    wrong_header = deepl_call(
+        {"auth_key": "sk-a", **HALLO},
+        headers={"authorization": "DeepL-Auth-Key sk-guess"},
+    )
+    assert (run(wrong_header).status, body_json(run(wrong_header))) == (403, WRONG_KEY)
+
+
+def test_auth_key_is_not_a_deeplx_key():
+    # DeepLX never had `auth_key`; /translate keeps its own forms (and its 401).
+    reply = run(deeplx_call({"text": "Hi", "target_lang": "ZH"}, query={"auth_key": "sk-a"}))
+    assert reply.status == 401
+    body = run(deeplx_call({"auth_key": "sk-a", "text": "Hi", "target_lang": "ZH"}, query={}))
+    assert body.status == 401
+
+
+def test_check_deepl_is_the_pipeline_check_plus_the_body_field():
+    settings = config.load({"API_KEYS": "sk-a,sk-b"})
+    auth.check_deepl(settings, {}, {}, {"auth_key": "sk-b"})
+    auth.check_deepl(settings, {}, {"auth_key": "sk-a"}, {})
+    auth.check_deepl(settings, {"x-api-key": "sk-a"}, {}, {})
+    with pytest.raises(ApiError) as caught:
+        auth.check_deepl(settings, {}, {}, {"auth_key": "sk-c"})
+    assert caught.value is auth.WRONG_KEY
+    with pytest.raises(ApiError) as caught:
+        auth.check_deepl(settings, {}, {}, {"key": "sk-a"})
+    assert caught.value is auth.MISSING_KEY
+    assert auth.presented_key({}, {"auth_key": "sk-a"}, True) is None  # DeepL routes only
+    assert auth.presented_key({}, {"auth_key": "sk-a"}, True, deepl=True) == "sk-a"
