@@ -289,7 +289,8 @@ def _n_is_one(body: Mapping[str, Any]) -> None:
         )
 
 
-def _stream_flags(body: Mapping[str, Any]) -> tuple[bool, bool]:
+def stream_flags(body: Mapping[str, Any]) -> tuple[bool, bool]:
+    """`stream` and `stream_options.include_usage` (which only counts when streaming)."""
     stream = validate.optional_bool(body, "stream")
     options = body.get("stream_options")
     if options is not None and not isinstance(options, dict):
@@ -303,7 +304,7 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
     images: list[tuple[int, int, str]] = []
     messages = map_messages(body.get("messages"), model, images)
     _n_is_one(body)
-    stream, include_usage = _stream_flags(body)
+    stream, include_usage = stream_flags(body)
     prompt_text = "".join(m["content"] for m in messages if isinstance(m["content"], str))
     inputs: dict[str, Any] = {"messages": messages, **sampling(body, prompt_text, model)}
     tools = _tools(body, model)
@@ -353,7 +354,7 @@ def completion_request(body: Mapping[str, Any], model: Model, prompt: str) -> Ch
         raise invalid("logprobs are not supported by Workers AI.", "logprobs", "unsupported_value")
     if validate.optional_int(body, "best_of", 1, default=1) != 1:
         raise invalid("best_of > 1 is not supported.", "best_of", "unsupported_value")
-    stream, include_usage = _stream_flags(body)
+    stream, include_usage = stream_flags(body)
     inputs: dict[str, Any] = {
         "messages": [{"role": "user", "content": prompt}],
         **sampling(body, prompt, model),

@@ -87,35 +87,55 @@ async def whole(result: Any) -> Any:
     return result
 
 
-def completion_body(
-    call: Call, request: chatmap.ChatRequest, result: Any, prompt_text: str
+def completion_object(
+    call: Call, model: catalog.Model, answer: chatmap.Answer, finish: str, usage: chatmap.Usage
 ) -> dict:
-    """The `chat.completion` object for a whole upstream answer."""
-    cid = completion_id(call, "chatcmpl-")
-    answer = chatmap.normalise(result, request.model, f"call_{cid}_")
-    content, stopped = chatmap.apply_stops(answer.content, request.stops)
-    message: dict[str, Any] = {"role": "assistant", "content": content}
+    """The `chat.completion` object for a whole answer."""
+    message: dict[str, Any] = {"role": "assistant", "content": answer.content}
     if answer.reasoning:
         message["reasoning_content"] = answer.reasoning
     if answer.tool_calls:
         message["tool_calls"] = answer.tool_calls
-        message["content"] = content or None
-    answer.content = content
+        message["content"] = answer.content or None
     return {
-        "id": cid,
+        "id": completion_id(call, "chatcmpl-"),
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": request.model.id,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": chatmap.finish_reason(answer, request.max_tokens, stopped),
-            }
-        ],
-        "usage": chatmap.usage_or_estimate(answer, prompt_text),
+        "model": model.id,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": usage,
     }
+
+
+def completion_body(
+    call: Call, request: chatmap.ChatRequest, result: Any, prompt_text: str
+) -> dict:
+    """The `chat.completion` object for a whole upstream answer."""
+    answer = chatmap.normalise(result, request.model, f"call_{completion_id(call, 'chatcmpl-')}_")
+    answer.content, stopped = chatmap.apply_stops(answer.content, request.stops)
+    finish = chatmap.finish_reason(answer, request.max_tokens, stopped)
+    usage = chatmap.usage_or_estimate(answer, prompt_text)
+    return completion_object(call, request.model, answer, finish, usage)
+
+
+async def picture_reply(call: Call, body: dict, model: catalog.Model) -> Reply:
+    """Chat with an image model: the picture as a markdown image, whole or as chunks."""
+    stream, include_usage = chatmap.stream_flags(body)
+    answer = chatmap.Answer(
+        content=await images.chat_picture(call, body, model),
+        finish_reason="stop",
+        usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    )
+    if stream:
+        transcoder = ChatStream(
+            completion_id=completion_id(call, "chatcmpl-"),
+            created=int(time.time()),
+            model=model.id,
+            max_tokens=1,  # a picture spends no tokens; any positive budget reads as 'stop'
+            include_usage=include_usage,
+        )
+        return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
+    return json_reply(completion_object(call, model, answer, "stop", answer.usage))
 
 
 def prompt_text_of(inputs: dict) -> str:
@@ -131,7 +151,7 @@ async def create(call: Call) -> Reply:
     settings = config.load(call.env.vars)
     model = catalog.resolve(body.get("model"), catalog.CHAT, settings)
     if model.task == catalog.IMAGE:
-        return await images.chat_to_image(call, body, model)
+        return await picture_reply(call, body, model)
     if model.task != catalog.MODERATION:
         catalog.require_task(model, catalog.CHAT)
     request = chatmap.chat_request(body, model)

@@ -28,7 +28,7 @@ import pngmask
 import validate
 from catalog import Model
 from errors import ApiError, invalid
-from exchange import SSE_TYPE, Call, FormInput, Reply, Upload, dumps, json_reply
+from exchange import Call, FormInput, Reply, Upload, json_reply
 
 MAX_N = 4  # upstream calls per request: each is a full generation (time, neurons, subrequests)
 QUALITIES = ("auto", "standard", "medium", "hd", "high", "low")
@@ -444,63 +444,12 @@ def markdown_image(prompt: str, url: str) -> str:
     return f"![{alt}]({url})"
 
 
-def chat_completion(completion_id: str, created: int, model: str, content: str) -> dict:
-    """A non-streamed `chat.completion` carrying `content`."""
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-    }
-
-
-def chat_chunks(
-    completion_id: str, created: int, model: str, content: str, include_usage: bool
-) -> str:
-    """The SSE body: role chunk, content chunk, finish chunk, optional usage chunk, [DONE]."""
-
-    def chunk(delta: dict, finish: str | None) -> dict:
-        return {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-
-    events = [
-        chunk({"role": "assistant", "content": ""}, None),
-        chunk({"content": content}, None),
-        chunk({}, "stop"),
-    ]
-    if include_usage:
-        usage = chunk({}, None)
-        usage["choices"] = []
-        usage["usage"] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        events.append(usage)
-    return "".join(f"data: {dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-
-
-async def chat_to_image(call: Call, body: dict, model: Model) -> Reply:
-    """`/v1/chat/completions` with an image model: the picture as a markdown image.
-
-    The prompt is the last user message's text; the image is stored like a `url` answer (R2,
-    upload host, or a data: URL). `stream: true` gives the same content as chunks + [DONE].
-    """
+async def chat_picture(call: Call, body: dict, model: Model) -> str:
+    """The assistant message for `/v1/chat/completions` with an image model: the picture of the
+    last user message's text as a markdown image, stored like a `url` answer (R2, upload host,
+    or a data: URL). The chat handler wraps it as a completion or as chunks."""
     if facts(model)["edit"]:
         raise _needs_edit_endpoint(model)
-    stream = validate.optional_bool(body, "stream")
-    options = body.get("stream_options")
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
     job = parse_job({"prompt": last_user_text(body.get("messages"))}, model)
     job = replace(job, response_format="url")
     picture = (await _generate(call, model, job))[0]
@@ -508,13 +457,4 @@ async def chat_to_image(call: Call, body: dict, model: Model) -> Reply:
     url = await imagestore.save(
         call.env, settings, call.origin_url, picture, imagestore.sniff(picture)
     )
-    content = markdown_image(job.prompt, url)
-    completion_id = "chatcmpl-" + call.request_id.removeprefix("req_")
-    created = int(time.time())
-    if stream:
-        return Reply(
-            200,
-            chat_chunks(completion_id, created, model.id, content, include_usage),
-            {"content-type": SSE_TYPE, "cache-control": "no-cache"},
-        )
-    return json_reply(chat_completion(completion_id, created, model.id, content))
+    return markdown_image(job.prompt, url)
