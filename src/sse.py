@@ -9,9 +9,10 @@ event, then `[DONE]`.
 Bytes in and out because crossing into Pyodide as bytes costs far less than as JS strings, and
 only whole events are parsed, so a split character is never decoded in halves. The common native
 event `{"response":"…","p":"…"}` is spliced as bytes: its JSON string literal is already valid
-inside our JSON, so it is copied without decoding or re-encoding. Everything else (tool calls,
-usage, OpenAI-shaped chunks, numbers, reasoning, stop sequences) goes through `json`. Both paths
-give identical output; `make bench` measures the cost.
+inside our JSON, so it is copied without decoding or re-encoding; likewise an OpenAI-shaped
+content delta keeps its `"choices":[…]` and gets our envelope. Everything else (tool calls,
+usage, role and finish chunks, numbers, reasoning, stop sequences) goes through `json`. Both
+paths give the same chunks; `make bench` measures the cost.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from exchange import dumps
 DONE = b"data: [DONE]\n\n"
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
+# An OpenAI-shaped content delta, spliced onto our envelope: its choices are already right.
+_CHUNK_CONTENT = b'"choices":[{"index":0,"delta":{"content":"'
+_CHUNK_TAIL = b'"finish_reason":null}]}'
 _TOOL = "tool_calls"
 
 
@@ -87,6 +91,7 @@ class ChatStream:
             tail = '"},"logprobs":null,"finish_reason":null}]}\n\n'
         self.fast_head = head.encode()
         self.fast_tail = tail.encode()
+        self.chunk_head = ("data: " + self.envelope).encode()
         self.fast = not stops and not think_tags
 
     # ---- output ------------------------------------------------------------------------
@@ -267,13 +272,26 @@ class ChatStream:
         fast = self.fast
         try:
             for event in events:
-                # The hot path, inline: `data: {"response":"<raw>","p":"<padding>"}`.
+                # The hot paths, inline. Native: `data: {"response":"<raw>","p":"<padding>"}`.
                 if fast and event.startswith(_FAST_EVENT) and event.endswith(b'"}'):
                     pad = event.find(_PAD, 19)
                     if pad != -1 and event[pad + 7 : -2].isalnum():
                         if pad > 19:
                             self.content_chars += pad - 19
                             out.append(self.fast_head + event[19:pad] + self.fast_tail)
+                        continue
+                # OpenAI-shaped: a non-empty content delta with choices last and no usage.
+                if fast and not self.text_completion and event.endswith(_CHUNK_TAIL):
+                    at = event.find(_CHUNK_CONTENT, 6)
+                    text = at + len(_CHUNK_CONTENT)
+                    if (
+                        at != -1
+                        and event[text : text + 1] != b'"'
+                        and event.find(b'"usage"', at) == -1
+                        and event.find(b'"tool_calls"', at) == -1
+                    ):
+                        self.content_chars += len(event) - text - len(_CHUNK_TAIL)
+                        out.append(self.chunk_head + event[at:] + b"\n\n")
                         continue
                 if event.startswith(b"data: ") and b"\n" not in event:
                     self._data(event[6:], out)

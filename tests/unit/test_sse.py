@@ -7,6 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sse
 from sse import ChatStream
 
 NATIVE = (
@@ -226,3 +227,89 @@ def test_text_completion_flavour():
     assert chunks[0]["object"] == "text_completion"
     assert "".join(c["choices"][0]["text"] for c in chunks) == 'Hello "wörld" 🌍\n0'
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def openai_chunk(delta: dict | None, finish: str | None = None, **extra) -> dict:
+    """An upstream chat.completion.chunk (delta None: a usage-only chunk)."""
+    choices = (
+        []
+        if delta is None
+        else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    )
+    return {
+        "id": "u",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "@cf/q",
+        "choices": choices,
+        **extra,
+    }
+
+
+COMPACT = {"separators": (",", ":")}
+# Compact JSON as vLLM-served models emit it (the fast path), plus one spaced-out event.
+OPENAI_SHAPED = (
+    "".join(
+        f"data: {json.dumps(event, **options)}\n\n"
+        for event, options in [
+            (openai_chunk({"role": "assistant", "content": ""}), COMPACT),
+            (openai_chunk({"reasoning_content": "hmm"}), COMPACT),
+            (openai_chunk({"content": 'Hé "q" 🌍\n'}), {**COMPACT, "ensure_ascii": False}),
+            (openai_chunk({"content": "ü\\"}), COMPACT),
+            (openai_chunk({"content": "x"}, usage=None), COMPACT),
+            (openai_chunk({"content": " spaced"}), {}),
+            (openai_chunk({}, "stop"), COMPACT),
+            (
+                openai_chunk(
+                    None, usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+                ),
+                COMPACT,
+            ),
+        ]
+    )
+    + "data: [DONE]\n\n"
+)
+
+
+def test_openai_shaped_content_is_spliced_with_our_envelope():
+    chunks = events(run_chunks([OPENAI_SHAPED.encode()], include_usage=True))
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert deltas == [
+        {"role": "assistant", "content": ""},
+        {"reasoning_content": "hmm"},
+        {"content": 'Hé "q" 🌍\n'},
+        {"content": "ü\\"},
+        {"content": "x"},
+        {"content": " spaced"},
+        {},
+    ]
+    assert all((c["id"], c["model"], c["created"]) == ("chatcmpl-1", "@cf/m", 7) for c in chunks)
+    assert chunks[-1]["usage"]["total_tokens"] == 7
+
+
+def test_compact_openai_content_deltas_skip_json(monkeypatch):
+    parsed = []
+    real = sse.json.loads
+    monkeypatch.setattr(sse.json, "loads", lambda data: parsed.append(data) or real(data))
+    run_chunks([OPENAI_SHAPED.encode()])
+    texts = b"".join(parsed)
+    assert "Hé".encode() not in texts and b"\\u00fc" not in texts  # spliced, never parsed
+    assert b"spaced" in texts and b"reasoning_content" in texts  # the json path's events
+
+
+def test_openai_shaped_fast_and_json_paths_give_the_same_chunks():
+    def parsed(fast: bool) -> list:
+        stream = transcoder(include_usage=True)
+        stream.fast = fast
+        return events((stream.feed(OPENAI_SHAPED.encode()) + stream.end()).decode())
+
+    assert parsed(True) == parsed(False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(OPENAI_SHAPED.encode())), max_size=10))
+def test_any_chunking_of_an_openai_shaped_stream_gives_identical_output(cuts):
+    data = OPENAI_SHAPED.encode()
+    points = sorted(set(cuts))
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert run_chunks(pieces, include_usage=True) == run_chunks([data], include_usage=True)
