@@ -29,12 +29,19 @@ const EVENT_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
   encoder.encode(`data: {"response":" word${i}","p":"${"abcdefghijklmnopqrstuvwxyz".slice(0, 6 + (i % 20))}"}\n\n`),
 );
 
-/** Workers AI's native stream: one event per network chunk, as tokens arrive in production. */
-function upstream() {
+const OPENAI_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
+  encoder.encode(
+    `data: {"id":"chatcmpl-u","object":"chat.completion.chunk","created":1,"model":"@cf/qwen/qwen3-30b-a3b-fp8","choices":[{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}]}\n\n`,
+  ),
+);
+
+/** Workers AI's stream: one event per network chunk, as tokens arrive in production. Native
+ * events by default; OpenAI-shaped ones (qwen3, glm, gemma-4...) with `chunks = OPENAI_CHUNKS`. */
+function upstream(chunks = EVENT_CHUNKS) {
   let i = 0;
   return new ReadableStream({
     pull(controller) {
-      if (i < EVENT_CHUNKS.length) controller.enqueue(EVENT_CHUNKS[i++]);
+      if (i < chunks.length) controller.enqueue(chunks[i++]);
       else {
         controller.enqueue(TAIL);
         controller.close();
@@ -184,6 +191,7 @@ const stream = await interleaved(
     jsOne: () => drain(jsOneStage(upstream())),
     jsThree: () => drain(jsThreeStage(upstream())),
     python: () => drain(pyTranscode(upstream())),
+    pythonOpenai: () => drain(pyTranscode(upstream(OPENAI_CHUNKS))),
     request: async () => drain((await app.fetch(chatRequest(true))).body),
   },
   ROUNDS,
@@ -216,6 +224,7 @@ console.log(`  bare pass-through (Response of the upstream)         ${f(us.bare)
 console.log(`  JavaScript, one TransformStream (bytes in/out)       ${f(us.jsOne)}`);
 console.log(`  JavaScript, TextDecoder/Transform/TextEncoder streams ${f(us.jsThree)}`);
 console.log(`  Python transcoder (jsbridge + sse.ChatStream)        ${f(us.python)}`);
+console.log(`  Python transcoder, OpenAI-shaped events (qwen3, glm)  ${f(us.pythonOpenai)}`);
 console.log(`  whole streaming chat request through the Worker      ${f(us.request)}`);
 console.log(`  python / JavaScript one-stage    ${vsOne.toFixed(2)}  target ≤ 1.00: ${verdict(vsOne <= 1)}`);
 console.log(`  python / JavaScript three-stage  ${vsThree.toFixed(2)}  target ≤ 1.00: ${verdict(vsThree <= 1)}`);
