@@ -513,3 +513,14 @@ def usage_or_estimate(answer: Answer, prompt_text: str) -> Usage:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+def settle(
+    result: Any, request: ChatRequest, prompt_text: str, call_prefix: str
+) -> tuple[Answer, str, Usage]:
+    """A whole upstream answer: normalised, cut at the stop sequences, with its finish_reason
+    and usage (chat and legacy completions alike)."""
+    answer = normalise(result, request.model, call_prefix)
+    answer.content, stopped = apply_stops(answer.content, request.stops)
+    finish = finish_reason(answer, request.max_tokens, stopped)
+    return answer, finish, usage_or_estimate(answer, prompt_text)

@@ -38,6 +38,11 @@ from exchange import (
 )
 
 
+def _js_message(exc: JsException) -> str:
+    """A JS error's message (Pyodide exposes the JS `message` as an attribute)."""
+    return str(getattr(exc, "message", exc))
+
+
 def _js_object(value: dict) -> Any:
     return to_js(value, dict_converter=js.Object.fromEntries)
 
@@ -168,7 +173,7 @@ class _Ai:
         try:
             result = await self._binding.run(model, _js_inputs(inputs), options or {})
         except JsException as exc:
-            raise upstream_error(str(getattr(exc, "message", exc)), model) from None
+            raise upstream_error(_js_message(exc), model) from None
         if isinstance(result, memoryview):
             return result.tobytes()
         if isinstance(result, JsProxy):
@@ -186,7 +191,7 @@ class _R2Store:
         try:
             await self._bucket.put(key, data, {"httpMetadata": {"contentType": content_type}})
         except JsException as exc:
-            raise OSError(f"R2 put failed: {getattr(exc, 'message', exc)}") from None
+            raise OSError(f"R2 put failed: {_js_message(exc)}") from None
 
     async def head(self, key: str) -> StoredObject | None:
         return await self._read("head", key)
@@ -198,7 +203,7 @@ class _R2Store:
         try:
             found = await getattr(self._bucket, method)(key)
         except JsException as exc:
-            raise OSError(f"R2 {method} failed: {getattr(exc, 'message', exc)}") from None
+            raise OSError(f"R2 {method} failed: {_js_message(exc)}") from None
         if found is None:
             return None
         meta = found.httpMetadata or {}
@@ -231,7 +236,7 @@ async def _fetch(
     try:
         response = await js.fetch(url, _js_object(init))
     except JsException as exc:
-        raise ConnectionError(f"fetch failed: {getattr(exc, 'message', exc)}") from None
+        raise ConnectionError(f"fetch failed: {_js_message(exc)}") from None
     declared = response.headers.get("content-length")
     if max_bytes and declared and declared.isdigit() and int(declared) > max_bytes:
         raise ConnectionError(f"response larger than {max_bytes} bytes")

@@ -111,10 +111,8 @@ def completion_body(
     call: Call, request: chatmap.ChatRequest, result: Any, prompt_text: str
 ) -> dict:
     """The `chat.completion` object for a whole upstream answer."""
-    answer = chatmap.normalise(result, request.model, f"call_{completion_id(call, 'chatcmpl-')}_")
-    answer.content, stopped = chatmap.apply_stops(answer.content, request.stops)
-    finish = chatmap.finish_reason(answer, request.max_tokens, stopped)
-    usage = chatmap.usage_or_estimate(answer, prompt_text)
+    prefix = f"call_{completion_id(call, 'chatcmpl-')}_"
+    answer, finish, usage = chatmap.settle(result, request, prompt_text, prefix)
     return completion_object(call, request.model, answer, finish, usage)
 
 

@@ -49,18 +49,18 @@ async def create(call: Call) -> Reply:
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):
-        answer = chatmap.normalise(await whole(result), model, f"call_{cid}_")
-        text, stopped = chatmap.apply_stops(answer.content, request.stops)
-        answer.content = text
+        answer, finish, counts = chatmap.settle(
+            await whole(result), request, prompt, f"call_{cid}_"
+        )
         choices.append(
             {
-                "text": prompt + text if echo else text,
+                "text": prompt + answer.content if echo else answer.content,
                 "index": index,
                 "logprobs": None,
-                "finish_reason": chatmap.finish_reason(answer, request.max_tokens, stopped),
+                "finish_reason": finish,
             }
         )
-        for key, value in chatmap.usage_or_estimate(answer, prompt).items():
+        for key, value in counts.items():
             usage[key] += value
     return json_reply(
         {
