@@ -432,6 +432,11 @@ def require_task(model: Model, task: str, param: str = "model") -> Model:
     return model
 
 
+def model_for(name: Any, task: str, config: Config) -> Model:
+    """The model an endpoint of `task` runs for `name`: resolved, and refused if of another task."""
+    return require_task(resolve(name, task, config), task)
+
+
 def model_entry(id: str, model: Model) -> dict:
     """One `/v1/models` entry in OpenAI's shape, plus the task and, for aliases, the target."""
     entry = {

@@ -54,9 +54,7 @@ async def _recognize(call: Call, task: str) -> Reply:
     ]
     request = transcripts.parse_request(form, task, granularities)
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(request.model, catalog.TRANSCRIPTION, settings), catalog.TRANSCRIPTION
-    )
+    model = catalog.model_for(request.model, catalog.TRANSCRIPTION, settings)
     if task == transcripts.TRANSLATE and model.listed and not model.params.get("translate"):
         raise invalid(
             f"`{model.id}` cannot translate; use `whisper-1` (@cf/openai/whisper-large-v3-turbo).",
@@ -86,9 +84,7 @@ async def create_speech(call: Call) -> Reply:
     if model_name is None or model_name == "":
         raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(model_name, catalog.SPEECH, settings), catalog.SPEECH
-    )
+    model = catalog.model_for(model_name, catalog.SPEECH, settings)
     plan = speech.to_upstream(body, model)
     output = await call.env.ai.run(model.id, plan.inputs)
     headers = {"content-type": plan.content_type}

@@ -23,9 +23,7 @@ async def create(call: Call) -> Reply:
     """Create a text completion."""
     body = await call.json()
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(body.get("model"), catalog.CHAT, settings), catalog.CHAT
-    )
+    model = catalog.model_for(body.get("model"), catalog.CHAT, settings)
     prompts = chatmap.completion_prompts(body)
     echo = validate.optional_bool(body, "echo")
     requests = [chatmap.completion_request(body, model, prompt) for prompt in prompts]

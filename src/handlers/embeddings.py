@@ -199,9 +199,7 @@ async def create(call: Call) -> Reply:
     """Embed every input, one upstream call per batch, all batches concurrently."""
     request = parse_request(await call.json())
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(request.model, catalog.EMBEDDING, settings), catalog.EMBEDDING
-    )
+    model = catalog.model_for(request.model, catalog.EMBEDDING, settings)
     dimensions = check_dimensions(model, request.dimensions)
     groups = batches(request.texts, model.max_batch or DEFAULT_BATCH)
     outputs = await asyncio.gather(

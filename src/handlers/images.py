@@ -256,7 +256,7 @@ async def _answer(call: Call, job: ImageJob, pictures: list[bytes]) -> Reply:
 
 def _image_model(call: Call, name: Any) -> Model:
     settings = config.load(call.env.vars)
-    return catalog.require_task(catalog.resolve(name, catalog.IMAGE, settings), catalog.IMAGE)
+    return catalog.model_for(name, catalog.IMAGE, settings)
 
 
 def _needs_edit_endpoint(model: Model) -> ApiError:
@@ -316,7 +316,7 @@ def edit_model(name: Any, has_mask: bool, settings: config.Config) -> Model:
     pick = catalog.MODELS[EDIT_FAMILY[1] if has_mask else EDIT_FAMILY[0]]
     if not wanted or wanted in catalog.ALIASES or wanted in settings.model_aliases:
         return pick  # dall-e-2 / gpt-image-1 edits: the only edit models there are
-    model = catalog.require_task(catalog.resolve(wanted, catalog.IMAGE, settings), catalog.IMAGE)
+    model = catalog.model_for(wanted, catalog.IMAGE, settings)
     if model.id in EDIT_FAMILY:
         return pick
     if facts(model)["edit"]:

@@ -103,9 +103,7 @@ async def create(call: Call) -> Reply:
     body = await call.json()
     texts = parse_input(body.get("input"))
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(body.get("model"), catalog.MODERATION, settings), catalog.MODERATION
-    )
+    model = catalog.model_for(body.get("model"), catalog.MODERATION, settings)
     verdicts = await asyncio.gather(*(_judge(call, model.id, text) for text in texts))
     return json_reply(
         {

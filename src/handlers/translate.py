@@ -105,9 +105,7 @@ async def translate_texts(
     import translation
 
     settings = config.load(call.env.vars)
-    model = catalog.require_task(
-        catalog.resolve(None, catalog.TRANSLATION, settings), catalog.TRANSLATION
-    )
+    model = catalog.model_for(None, catalog.TRANSLATION, settings)
     budget = float(model.params.get("segment_tokens", DEFAULT_SEGMENT_TOKENS))
     plans: list[tuple[str, list[translation.Part] | None]] = []
     jobs: dict[tuple[str, str], int] = {}  # (segment, source) -> index of its translation
