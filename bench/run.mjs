@@ -5,7 +5,8 @@
 //               vs a Worker that imports only the workers SDK;
 //   streaming   µs per upstream SSE event (1,000 one-event chunks, Workers AI's native shape):
 //               bare pass-through, two JavaScript transforms doing the same job as the Worker,
-//               the Worker's Python transcoder (jsbridge + sse.ChatStream), and a whole
+//               the Worker's transcoder (jsbridge + sse_splice.mjs + sse.ChatStream) on native
+//               and OpenAI-shaped events and with every event through Python, and a whole
 //               streaming chat request through the Worker;
 //   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
 // Workers AI is an in-memory fake behind the real local `Ai` shim: no network, no emulator.
@@ -174,24 +175,33 @@ async function interleaved(variants, rounds) {
 
 const app = await worker(path.join(ROOT, "src"));
 const direct = await worker(path.join(ROOT, "bench", "direct"));
-const pyTranscode = app.pyodide.runPython(`
+// The Worker's transcoder exactly as a streamed reply builds it (jsbridge + sse_splice.mjs +
+// sse.ChatStream); with a stop sequence every event goes through Python, as it does for stop
+// sequences and for reasoning before `</think>`.
+const transcoder = await app.pyodide.runPythonAsync(`
 import jsbridge
 import sse
 
-def transcode(stream):
-    chat = sse.ChatStream(completion_id="chatcmpl-bench", created=0, model="@cf/x", max_tokens=10**6)
-    return jsbridge._transcoded(jsbridge.JsStream(stream), chat)
+splicer = await jsbridge._splicer()
+
+def transcode(stream, stops=()):
+    chat = sse.ChatStream(
+        completion_id="chatcmpl-bench", created=0, model="@cf/x", max_tokens=10**6, stops=stops
+    )
+    return jsbridge._transcoded(splicer, jsbridge.JsStream(stream), chat)
 
 transcode
 `);
+const NEVER = app.pyodide.toPy(["@@never@@"]);
 
 const stream = await interleaved(
   {
     bare: () => drain(new Response(upstream()).body),
     jsOne: () => drain(jsOneStage(upstream())),
     jsThree: () => drain(jsThreeStage(upstream())),
-    python: () => drain(pyTranscode(upstream())),
-    pythonOpenai: () => drain(pyTranscode(upstream(OPENAI_CHUNKS))),
+    worker: () => drain(transcoder(upstream())),
+    workerOpenai: () => drain(transcoder(upstream(OPENAI_CHUNKS))),
+    python: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
     request: async () => drain((await app.fetch(chatRequest(true))).body),
   },
   ROUNDS,
@@ -215,20 +225,21 @@ console.log("Cold import after Pyodide boots (ms, one sample each)");
 console.log(`  Worker importing only the workers SDK                ${f(sdkImport)}`);
 console.log(`  this Worker (entry, routes, every handler)           ${f(appImport)}`);
 const verdict = (ok) => (ok ? "met" : "MISSED");
-const vsOne = us.python / us.jsOne;
-const vsThree = us.python / us.jsThree;
-const vsBare = us.python / us.bare;
+const vsOne = us.worker / us.jsOne;
+const vsThree = us.worker / us.jsThree;
+const vsBare = us.worker / us.bare;
 const overhead = chatUs - directUs;
 console.log(`Streaming: ${EVENTS} one-event chunks, median of ${ROUNDS} interleaved rounds, µs per event`);
-console.log(`  bare pass-through (Response of the upstream)         ${f(us.bare)}`);
-console.log(`  JavaScript, one TransformStream (bytes in/out)       ${f(us.jsOne)}`);
+console.log(`  bare pass-through (Response of the upstream)          ${f(us.bare)}`);
+console.log(`  JavaScript, one TransformStream (bytes in/out)        ${f(us.jsOne)}`);
 console.log(`  JavaScript, TextDecoder/Transform/TextEncoder streams ${f(us.jsThree)}`);
-console.log(`  Python transcoder (jsbridge + sse.ChatStream)        ${f(us.python)}`);
-console.log(`  Python transcoder, OpenAI-shaped events (qwen3, glm)  ${f(us.pythonOpenai)}`);
-console.log(`  whole streaming chat request through the Worker      ${f(us.request)}`);
-console.log(`  python / JavaScript one-stage    ${vsOne.toFixed(2)}  target ≤ 1.00: ${verdict(vsOne <= 1)}`);
-console.log(`  python / JavaScript three-stage  ${vsThree.toFixed(2)}  target ≤ 1.00: ${verdict(vsThree <= 1)}`);
-console.log(`  python / bare pass-through       ${vsBare.toFixed(2)}  target ≤ 6.00: ${verdict(vsBare <= 6)}`);
+console.log(`  Worker transcoder (sse_splice.mjs + sse.ChatStream)   ${f(us.worker)}`);
+console.log(`  Worker transcoder, OpenAI-shaped events (qwen3, glm)  ${f(us.workerOpenai)}`);
+console.log(`  every event through Python (stop sequences, <think>)  ${f(us.python)}`);
+console.log(`  whole streaming chat request through the Worker       ${f(us.request)}`);
+console.log(`  worker / JavaScript one-stage    ${vsOne.toFixed(2)}  target ≤ 1.00: ${verdict(vsOne <= 1)}`);
+console.log(`  worker / JavaScript three-stage  ${vsThree.toFixed(2)}  target ≤ 1.00: ${verdict(vsThree <= 1)}`);
+console.log(`  worker / bare pass-through       ${vsBare.toFixed(2)}  target ≤ 6.00: ${verdict(vsBare <= 6)}`);
 console.log(`Non-streaming: ${REQUESTS} requests × ${ROUNDS} interleaved rounds, µs per request`);
 console.log(`  Worker that only calls env.AI.run                    ${f(directUs)}`);
 console.log(`  POST /v1/chat/completions                            ${f(chatUs)}`);

@@ -76,7 +76,7 @@ function currentWaitUntil(promise) {
   else Promise.resolve(promise).catch((e) => logError("waitUntil task failed:\n", e));
 }
 
-function makeEntrypointHelper({ env, pythonModulesDir }) {
+function makeEntrypointHelper({ env, pythonModulesDir, srcDir }) {
   const cloudflareWorkersModule = {
     env,
     waitUntil: (p) => currentWaitUntil(retain(p)),
@@ -103,6 +103,12 @@ function makeEntrypointHelper({ env, pythonModulesDir }) {
       if (name.startsWith("python_modules/")) {
         const file = path.join(pythonModulesDir, name.slice("python_modules/".length));
         return import(pathToFileURL(file).href);
+      }
+      // Other ES modules of the bundle: wrangler uploads the Worker's *.mjs (wrangler.toml
+      // `rules`) under their path in src/.
+      const bundled = path.join(srcDir, name);
+      if (name.endsWith(".mjs") && !path.relative(srcDir, bundled).startsWith("..") && fs.existsSync(bundled)) {
+        return import(pathToFileURL(bundled).href);
       }
       return import(name);
     },
@@ -155,7 +161,7 @@ export async function loadWorker({
     FS.mount(FS.filesystems.NODEFS, { root: pythonModulesDir }, `${WORKER_DIR}/python_modules`);
   }
 
-  pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env, pythonModulesDir }));
+  pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env, pythonModulesDir, srcDir }));
   pyodide.registerJsModule("_cloudflare_compat_flags", compatFlags);
 
   // Kept off the Worker's sys.path; written to the FS only so tracebacks can show its lines.

@@ -106,13 +106,23 @@ class UpstreamStream(Protocol):
 
 
 class StreamTransform(Protocol):
-    """Rewrites a byte stream chunk by chunk; `fail` writes the events that end a broken stream."""
+    """Rewrites a byte stream chunk by chunk; `fail` writes the events that end a broken stream.
+
+    In the Worker the common events are spliced in JavaScript (sse_splice.mjs) from
+    `splice_heads()`, while `mode` allows it; `feed` gets everything else, and `end` the
+    length of content spliced there.
+    """
 
     def feed(self, data: bytes) -> bytes: ...
 
-    def end(self) -> bytes: ...
+    def end(self, spliced_chars: int = 0) -> bytes: ...
 
     def fail(self, message: str) -> bytes: ...
+
+    @property
+    def mode(self) -> int: ...
+
+    def splice_heads(self) -> tuple[bytes, bytes, bytes | None]: ...
 
 
 class Ai(Protocol):

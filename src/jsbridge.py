@@ -4,9 +4,9 @@
     env.AI / fetch                        -> exchange.Ai / exchange.Fetch (plain Python values)
     exchange.Reply -> workers.Response    (streams stay JavaScript ReadableStreams)
 
-A stream that Python rewrites runs as a JS TransformStream whose `transform` callback is a
-synchronous Python function: per chunk that costs one call and one byte copy in each direction,
-far less than an async Python reader loop (DESIGN.md §2; numbers in docs/performance.md).
+A streamed chat runs in sse_splice.mjs, the one JavaScript module: it splices the common events
+itself and hands the rest to `sse.ChatStream` synchronously, because each call into Python
+costs more than a whole JavaScript transform does per event (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import _pyodide_entrypoint_helper
 import js
-from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 from workers import Response
 
 import app
@@ -287,65 +288,68 @@ class _Vars(Mapping[str, str]):
         return 0
 
 
-def _transcoded(source: JsStream, transform: StreamTransform) -> Any:
-    """`source` rewritten by `transform` chunk by chunk, as a JS ReadableStream of bytes.
+_splice_module: Any = None
 
-    Bytes cross into Python and back (`to_bytes`/`to_js`), which costs far less per chunk than
-    JS strings would, and `enqueue` is bound once in `start` rather than looked up per chunk.
-    When the source fails mid-way, the transform's `fail` events are sent and the stream still
-    closes normally, so clients see an error event and `[DONE]` instead of a cut connection.
+
+async def _splicer() -> Any:
+    """sse_splice.mjs, an ES module in the Worker bundle, imported once per isolate."""
+    global _splice_module
+    if _splice_module is None:
+        _splice_module = await _pyodide_entrypoint_helper.doAnImport("sse_splice.mjs")
+    return _splice_module
+
+
+# What sse_splice.mjs asks of Python: `python(kind, value)`.
+_FEED, _END, _FAIL = 0, 1, 2
+
+
+def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> Any:
+    """`source` rewritten by `transform`, as a JS ReadableStream of bytes.
+
+    sse_splice.mjs runs the stream and splices the common events itself; Python sees the
+    others (whole events, as bytes), the end and failures, through one callable that JS
+    destroys when it is done. `control.mode` follows `transform.mode`; it changes a few times
+    per stream at most. Per stream this costs a handful of crossings: each is several µs.
     """
-    feed = transform.feed
-    enqueue: list[Any] = []
+    head = transform.feed(b"")  # the role chunk, sent before the upstream says anything
+    mode = transform.mode
+    control = js.Object.new()
+    control.mode = mode
 
-    def on_start(controller: Any) -> None:
-        enqueue.append(controller.enqueue)
+    def python(kind: int, value: Any) -> Any:
+        nonlocal mode
+        if kind == _FEED:
+            out = transform.feed(value.to_bytes())
+            if transform.mode != mode:
+                mode = transform.mode
+                control.mode = mode
+            return to_js(out) if out else None
+        if kind == _END:
+            return to_js(transform.end(value))
+        return to_js(transform.fail(value))
 
-    def on_chunk(chunk: Any, controller: Any) -> None:
-        out = feed(chunk.to_bytes())
-        if out:
-            enqueue[0](to_js(out))
-
-    def on_flush(controller: Any) -> None:
-        out = transform.end()
-        if out:
-            enqueue[0](to_js(out))
-
-    proxies = [create_proxy(on_start), create_proxy(on_chunk), create_proxy(on_flush)]
-    rewrite = js.TransformStream.new(
-        _js_object({"start": proxies[0], "transform": proxies[1], "flush": proxies[2]})
+    native_head, native_tail, chunk_head = transform.splice_heads()
+    return splicer.transcode(
+        source.js,
+        create_proxy(python),
+        control,
+        head.decode(),
+        native_head.decode(),
+        native_tail.decode(),
+        chunk_head.decode() if chunk_head is not None else "",
     )
 
-    def release(_: Any) -> None:
-        for proxy in proxies:
-            proxy.destroy()
 
-    def settle(outcome: Any) -> None:
-        # Exactly one call whatever happened, so nothing that holds `transform` leaks.
-        if outcome[0].status == "rejected":
-            try:
-                out = transform.fail("The upstream stream failed before it finished.")
-                if out:
-                    enqueue[0](to_js(out))
-            except JsException:
-                pass  # the client is gone: nobody to tell
-        closing = rewrite.writable.getWriter().close()  # runs on_flush, then settles
-        js.Promise.allSettled(to_js([closing])).then(create_once_callable(release))
-
-    piping = source.js.pipeTo(
-        rewrite.writable, _js_object({"preventClose": True, "preventAbort": True})
-    )
-    js.Promise.allSettled(to_js([piping])).then(create_once_callable(settle))
-    return rewrite.readable
-
-
-def _to_response(reply: Reply) -> Response:
+async def _to_response(reply: Reply) -> Response:
     body: Any = reply.body
     if isinstance(body, StreamBody):
         source = body.source
         if not isinstance(source, JsStream):
             raise TypeError("stream replies need a stream from a binding")
-        body = _transcoded(source, body.transform) if body.transform else source.js
+        if body.transform:
+            body = _transcoded(await _splicer(), source, body.transform)
+        else:
+            body = source.js
     elif isinstance(body, StoredObject):
         body = body.data.js if isinstance(body.data, JsStream) else body.data
     return Response(body, status=reply.status, headers=reply.headers)
@@ -380,4 +384,4 @@ def _call(request: Any, env: Any) -> Call:
 
 async def serve(request: Any, env: Any) -> Response:
     """Answer one request."""
-    return _to_response(await app.handle(_call(request, env)))
+    return await _to_response(await app.handle(_call(request, env)))

@@ -24,6 +24,9 @@ import chatmap
 from exchange import dumps
 
 DONE = b"data: [DONE]\n\n"
+# `ChatStream.mode`, as sse_splice.mjs reads it: every event to `feed`; common events spliced
+# in JavaScript, the rest to `feed`; nothing more to do.
+PYTHON, SPLICE, OVER = 0, 1, 2
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
 # An OpenAI-shaped content delta, spliced onto our envelope: its choices are already right.
@@ -92,7 +95,25 @@ class ChatStream:
         self.fast_head = head.encode()
         self.fast_tail = tail.encode()
         self.chunk_head = ("data: " + self.envelope).encode()
-        self.fast = not stops and not think_tags
+        # Stop sequences must see all the text; reasoning must, until `</think>`.
+        self.splice_allowed = not stops
+
+    @property
+    def fast(self) -> bool:
+        """Whether common events may be spliced: nothing needs to see their text."""
+        return self.splice_allowed and not self.thinking
+
+    @property
+    def mode(self) -> int:
+        """`PYTHON`, `SPLICE` or `OVER` (after `[DONE]`, an error or the end)."""
+        if self.finished or self.done_seen:
+            return OVER
+        return SPLICE if self.fast else PYTHON
+
+    def splice_heads(self) -> tuple[bytes, bytes, bytes | None]:
+        """For sse_splice.mjs: what goes before and after a native event's string literal, and
+        the envelope for an OpenAI-shaped content delta (None: not spliced for completions)."""
+        return self.fast_head, self.fast_tail, None if self.text_completion else self.chunk_head
 
     # ---- output ------------------------------------------------------------------------
 
@@ -307,8 +328,10 @@ class ChatStream:
             return b"".join(out) + self.fail("Workers AI reported an error during the stream.")
         return b"".join(out)
 
-    def end(self) -> bytes:
-        """The closing events once the upstream has ended."""
+    def end(self, spliced_chars: int = 0) -> bytes:
+        """The closing events once the upstream has ended; `spliced_chars` is the content
+        length that sse_splice.mjs passed by without `feed` (for the usage estimate)."""
+        self.content_chars += spliced_chars
         if self.finished:
             return b""
         tail = self.feed(b"\n\n") if self.buffer.strip() else b""

@@ -154,7 +154,8 @@ def spawn_runtime(
     extra_args: Iterable[str] = (),
 ) -> WorkerProcess:
     """Start `node runtime/dev.mjs --port 0` (not cached, not waited for)."""
-    args = [str(NODE), str(DEV_MJS), "--port", "0"]
+    # As `make dev` runs it: see NODE_FLAGS in the Makefile.
+    args = [str(NODE), "--experimental-async-context-frame", str(DEV_MJS), "--port", "0"]
     for name in r2:
         args += ["--r2", name]
     if config is not None:

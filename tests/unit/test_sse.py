@@ -300,7 +300,7 @@ def test_compact_openai_content_deltas_skip_json(monkeypatch):
 def test_openai_shaped_fast_and_json_paths_give_the_same_chunks():
     def parsed(fast: bool) -> list:
         stream = transcoder(include_usage=True)
-        stream.fast = fast
+        stream.splice_allowed = fast
         return events((stream.feed(OPENAI_SHAPED.encode()) + stream.end()).decode())
 
     assert parsed(True) == parsed(False)
@@ -313,3 +313,43 @@ def test_any_chunking_of_an_openai_shaped_stream_gives_identical_output(cuts):
     points = sorted(set(cuts))
     pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     assert run_chunks(pieces, include_usage=True) == run_chunks([data], include_usage=True)
+
+
+def test_mode_tells_the_javascript_splicer_when_it_may_splice():
+    plain = transcoder()
+    assert plain.mode == sse.SPLICE
+    plain.feed(b'data: {"response":"hi","p":"ab"}\n\ndata: [DONE]\n\n')
+    assert plain.mode == sse.OVER  # anything after [DONE] is ignored
+    assert transcoder(stops=("END",)).mode == sse.PYTHON  # stops must see every character
+
+    reasoning = transcoder(think_tags=True)
+    reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
+    assert reasoning.mode == sse.PYTHON  # thought goes to reasoning_content, not content
+    reasoning.feed(b'data: {"response":"</think>Answer","p":"ab"}\n\n')
+    assert reasoning.mode == sse.SPLICE
+
+    failed = transcoder()
+    failed.feed(b'data: {"error":"overloaded"}\n\n')
+    assert failed.mode == sse.OVER
+
+
+def test_splice_heads_wrap_a_literal_into_the_same_chunk_feed_makes():
+    for text_completion in (False, True):
+        stream = transcoder(text_completion=text_completion)
+        head, tail, chunk_head = stream.splice_heads()
+        spliced = head + b'a\\"b' + tail
+        fed = transcoder(text_completion=text_completion)
+        fed.feed(b"")
+        assert spliced == fed.feed(b'data: {"response":"a\\"b","p":"xy"}\n\n')
+        # An OpenAI-shaped delta is spliced for chat only; completions have no `delta`.
+        assert (chunk_head is None) == text_completion
+
+
+def test_content_spliced_outside_counts_towards_the_usage_estimate():
+    def usage(spliced: int) -> dict:
+        stream = transcoder(include_usage=True, prompt_text="hello there")
+        stream.feed(b'data: {"response":"abc","p":"xy"}\n\ndata: [DONE]\n\n')
+        return events((stream.end(spliced)).decode())[-1]["usage"]
+
+    assert usage(30)["completion_tokens"] > usage(0)["completion_tokens"]
+    assert usage(30)["prompt_tokens"] == usage(0)["prompt_tokens"]

@@ -129,9 +129,7 @@ class BlockedCallModule:
         @wraps(orig)
         def guarded(*args, **kwargs):
             if not _state.in_request_context:
-                raise RuntimeError(
-                    f"Cannot use {mod.__name__}.{key}() outside of request context"
-                )
+                raise RuntimeError(f"Cannot use {mod.__name__}.{key}() outside of request context")
             return orig(*args, **kwargs)
 
         return guarded

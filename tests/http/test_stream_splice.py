@@ -1,0 +1,216 @@
+"""The Worker's streaming path (sse_splice.mjs splicing common events, `sse.ChatStream` for the
+rest) must send exactly the bytes `ChatStream` alone produces on CPython, whatever the upstream
+says and however its bytes are cut into network chunks."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+import socket
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+
+import catalog
+import chatmap
+import config
+from handlers.chat import prompt_text_of
+from sse import ChatStream
+
+pytestmark = pytest.mark.emulator
+
+CHAT = "gpt-4o-mini"
+REASONING = "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"  # native, `<think>` in the text
+USAGE = '"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}'
+
+
+def native(text: str, pad: str = "abc") -> str:
+    return f"data: {json.dumps({'response': text, 'p': pad}, separators=(',', ':'))}\n\n"
+
+
+def shaped(delta: dict, finish: str | None = None) -> str:
+    event = {
+        "id": "chatcmpl-up",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n"
+
+
+NATIVE_WITH_USAGE = (
+    native("Hé")
+    + native('llo "🌍"', "abcdefghijk")
+    + native("")
+    + native("\\ back\nslash")
+    + 'data: {"response":"!"}\n\n'
+    + 'data: {"response":"",'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
+# No usage from upstream: completion_tokens is estimated from every character of content,
+# including what JavaScript spliced without telling Python event by event.
+NATIVE_NO_USAGE = (
+    "".join(native(f" word{i}", "p" * (1 + i % 5)) for i in range(12)) + "data: [DONE]\n\n"
+)
+OPENAI_SHAPED = (
+    shaped({"role": "assistant", "content": ""})
+    + shaped({"content": "Hel"})
+    + shaped({"content": "lo ✓"})
+    + 'data: {"id":"x","choices":[{"index":0, "delta":{"content":" spaced"}}]}\n\n'
+    + shaped({"content": "!"})
+    + shaped({}, "stop")
+    + 'data: {"id":"x","choices":[],'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
+TOOLS_BETWEEN_TEXT = (
+    native("Checking")
+    + 'data: {"response":"","tool_calls":[{"name":"get_weather","arguments":{"city":"Oslo"}}]}\n\n'
+    + native(" done")
+    + shaped(
+        {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}]}
+    )
+    + "data: [DONE]\n\n"
+)
+AFTER_DONE_IS_IGNORED = native("one") + "data: [DONE]\n\n" + native("two") + native("three")
+ERROR_MID_STREAM = native("par") + native("tial") + 'data: {"error":"overloaded"}\n\n' + native("x")
+NO_DONE = native("cut") + native(" short") + 'data: {"response":" unfinished'
+MULTI_LINE_AND_COMMENTS = (
+    ": keep-alive\n\n"
+    + native("a")
+    + 'event: message\ndata: {"response":"b","p":"ab"}\n\n'
+    + 'data: {"response":\ndata: "c"}\n\n'
+    + native("d")
+    + "\n\n\n"
+    + native("e")
+    + "data: [DONE]\n\n"
+)
+CRLF = (native("cr") + native("lf") + "data: [DONE]\n\n").replace("\n", "\r\n")
+THINKING = (
+    native("<think>")
+    + native("Let me think")
+    + native(" hard.</thi")
+    + native("nk>\n\nThe answer")
+    + native(" is 42")
+    + 'data: {"response":"",'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
+
+CASES = {
+    "native, with usage": (CHAT, NATIVE_WITH_USAGE, {}),
+    "native, usage estimated": (CHAT, NATIVE_NO_USAGE, {}),
+    "OpenAI-shaped": (CHAT, OPENAI_SHAPED, {}),
+    "tool calls between text": (CHAT, TOOLS_BETWEEN_TEXT, {}),
+    "events after [DONE]": (CHAT, AFTER_DONE_IS_IGNORED, {}),
+    "error event": (CHAT, ERROR_MID_STREAM, {}),
+    "no [DONE]": (CHAT, NO_DONE, {}),
+    "multi-line data and comments": (CHAT, MULTI_LINE_AND_COMMENTS, {}),
+    "CRLF line ends": (CHAT, CRLF, {}),
+    "reasoning, then spliced answer": (REASONING, THINKING, {}),
+    "stop sequences": (CHAT, NATIVE_NO_USAGE, {"stop": ["word7"]}),
+    "legacy completions": (CHAT, NATIVE_NO_USAGE + OPENAI_SHAPED, {"prompt": "Once"}),
+}
+
+
+def chunkings(data: bytes, seed: int) -> list[list[bytes]]:
+    """The whole stream at once, then three random cuttings (some one byte wide)."""
+    rng = random.Random(seed)
+    out = [[data]]
+    for _ in range(3):
+        cuts = sorted(rng.sample(range(1, len(data)), min(10, len(data) - 1)))
+        out.append([data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)])
+    return out
+
+
+def reference(body: dict, upstream: bytes, completion_id: str, created: int) -> bytes:
+    """What `ChatStream` alone makes of the whole upstream stream, built as the handler does."""
+    model = catalog.model_for(body["model"], catalog.CHAT, config.load({}))
+    if "prompt" in body:
+        request = chatmap.completion_request(body, model, body["prompt"])
+        prompt_text = body["prompt"]
+    else:
+        request = chatmap.chat_request(body, model)
+        prompt_text = prompt_text_of(request.inputs)
+    stream = ChatStream(
+        completion_id=completion_id,
+        created=created,
+        model=model.id,
+        max_tokens=request.max_tokens,
+        include_usage=request.include_usage,
+        stops=request.stops,
+        think_tags=model.reasoning and model.shape == catalog.NATIVE,
+        text_completion="prompt" in body,
+        prompt_text=prompt_text,
+    )
+    return stream.feed(b"") + stream.feed(upstream) + stream.end()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_worker_stream_matches_chatstream_for_any_chunking(
+    case, base_url, api_key, emulator_control
+):
+    model, upstream_text, extra = CASES[case]
+    upstream = upstream_text.encode()
+    body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, **extra}
+    path = "/v1/completions"
+    if "prompt" not in body:
+        body["messages"] = [{"role": "user", "content": "Say hello"}]
+        path = "/v1/chat/completions"
+    for number, chunks in enumerate(chunkings(upstream, seed=len(case))):
+        emulator_control.script(
+            model="*",
+            content_type="text/event-stream",
+            chunks_b64=[base64.b64encode(c).decode() for c in chunks],
+            chunk_delay_ms=0 if len(chunks) == 1 else 2,
+        )
+        request = urllib.request.Request(
+            base_url + path,
+            data=json.dumps(body).encode(),
+            headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            sent = response.read()
+        first = json.loads(sent.split(b"\n\n", 1)[0].removeprefix(b"data: "))
+        expected = reference(body, upstream, first["id"], first["created"])
+        assert sent.decode() == expected.decode(), f"{case}, chunking {number}: {chunks}"
+
+
+def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_control):
+    """A client that hangs up mid-stream leaves no error behind, and the next stream works."""
+    emulator_control.fault(model="*", token_delay_ms=50)
+    logs_before = len(worker.logs())
+    parts = urlsplit(worker.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = {"model": CHAT, "stream": True, "messages": [{"role": "user", "content": "Say hello"}]}
+    conn.request(
+        "POST",
+        "/v1/chat/completions",
+        json.dumps(body),
+        {"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+    )
+    response = conn.getresponse()
+    assert response.read1(65536).startswith(b"data: ")
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    time.sleep(0.5)  # the upstream would still be sending tokens now
+
+    emulator_control.reset()
+    request = urllib.request.Request(
+        worker.base_url + "/v1/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as again:
+        assert again.read().endswith(b"data: [DONE]\n\n")
+    logs = worker.logs()[logs_before:]
+    assert "Traceback" not in logs and "Error" not in logs, logs
