@@ -122,7 +122,7 @@ class StreamTransform(Protocol):
     @property
     def mode(self) -> int: ...
 
-    def splice_heads(self) -> tuple[bytes, bytes, bytes | None]: ...
+    def splice_heads(self) -> Any: ...  # an `sse.SpliceHeads`
 
 
 class Ai(Protocol):

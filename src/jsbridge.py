@@ -328,15 +328,16 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
             return to_js(transform.end(value))
         return to_js(transform.fail(value))
 
-    native_head, native_tail, chunk_head = transform.splice_heads()
+    heads = transform.splice_heads()
     return splicer.transcode(
         source.js,
         create_proxy(python),
         control,
         head.decode(),
-        native_head.decode(),
-        native_tail.decode(),
-        chunk_head.decode() if chunk_head is not None else "",
+        heads.content.decode(),
+        heads.tail.decode(),
+        heads.reasoning.decode(),
+        heads.chunk.decode() if heads.chunk is not None else "",
     )
 
 

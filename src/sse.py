@@ -18,21 +18,33 @@ paths give the same chunks; `make bench` measures the cost.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import chatmap
 from exchange import dumps
 
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, as sse_splice.mjs reads it: every event to `feed`; common events spliced
-# in JavaScript, the rest to `feed`; nothing more to do.
-PYTHON, SPLICE, OVER = 0, 1, 2
+# in JavaScript, the rest to `feed`; nothing more to do; inside `<think>`, native events whose
+# text cannot hold a tag spliced as reasoning, the rest to `feed`.
+PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
-# An OpenAI-shaped content delta, spliced onto our envelope: its choices are already right.
-_CHUNK_CONTENT = b'"choices":[{"index":0,"delta":{"content":"'
+# An OpenAI-shaped content or reasoning delta, spliced onto our envelope: its choices are
+# already right.
+_CHUNK_DELTA = b'"choices":[{"index":0,"delta":{"'
+_CHUNK_KEYS = (b'content":"', b'reasoning_content":"')
 _CHUNK_TAIL = b'"finish_reason":null}]}'
 _TOOL = "tool_calls"
+
+
+class SpliceHeads(NamedTuple):
+    """What sse_splice.mjs puts around the bytes it splices (see `ChatStream._spliced`)."""
+
+    content: bytes  # before a native event's literal, as content
+    tail: bytes  # after it
+    reasoning: bytes  # before it, as reasoning_content
+    chunk: bytes | None  # before an OpenAI-shaped event's choices (None: not for completions)
 
 
 def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
@@ -94,26 +106,34 @@ class ChatStream:
             tail = '"},"logprobs":null,"finish_reason":null}]}\n\n'
         self.fast_head = head.encode()
         self.fast_tail = tail.encode()
+        self.reasoning_head = (
+            "data: " + self.envelope + '"choices":[{"index":0,"delta":{"reasoning_content":"'
+        ).encode()
         self.chunk_head = ("data: " + self.envelope).encode()
-        # Stop sequences must see all the text; reasoning must, until `</think>`.
+        # Stop sequences must see all the text.
         self.splice_allowed = not stops
 
     @property
-    def fast(self) -> bool:
-        """Whether common events may be spliced: nothing needs to see their text."""
-        return self.splice_allowed and not self.thinking
-
-    @property
     def mode(self) -> int:
-        """`PYTHON`, `SPLICE` or `OVER` (after `[DONE]`, an error or the end)."""
+        """`PYTHON`, `SPLICE`, `REASON` (inside `<think>`, nothing held back) or `OVER` (after
+        `[DONE]`, an error or the end): which events may be spliced without `feed`."""
         if self.finished or self.done_seen:
             return OVER
-        return SPLICE if self.fast else PYTHON
+        if not self.splice_allowed:
+            return PYTHON
+        if not self.thinking:
+            return SPLICE
+        # Completions have no reasoning field; a held-back `</thi…` needs the next text.
+        return PYTHON if self.text_completion or self.think_pending else REASON
 
-    def splice_heads(self) -> tuple[bytes, bytes, bytes | None]:
-        """For sse_splice.mjs: what goes before and after a native event's string literal, and
-        the envelope for an OpenAI-shaped content delta (None: not spliced for completions)."""
-        return self.fast_head, self.fast_tail, None if self.text_completion else self.chunk_head
+    def splice_heads(self) -> SpliceHeads:
+        """What sse_splice.mjs puts around what it splices."""
+        return SpliceHeads(
+            content=self.fast_head,
+            tail=self.fast_tail,
+            reasoning=self.reasoning_head,
+            chunk=None if self.text_completion else self.chunk_head,
+        )
 
     # ---- output ------------------------------------------------------------------------
 
@@ -277,6 +297,38 @@ class ChatStream:
         else:
             self._json_event(data, out)
 
+    def _spliced(self, event: bytes, mode: int) -> bytes | None:
+        """The chunk for a common event, spliced without decoding it (sse_splice.mjs does the
+        same in JavaScript): b"" for one that says nothing, None for any other event."""
+        # Native: `data: {"response":"<raw>","p":"<padding>"}`.
+        if event.startswith(_FAST_EVENT) and event.endswith(b'"}'):
+            pad = event.find(_PAD, 19)
+            if pad != -1 and event[pad + 7 : -2].isalnum():
+                raw = event[19:pad]
+                if mode == SPLICE:
+                    head = self.fast_head
+                elif b"<" not in raw and b"\\u" not in raw:
+                    head = self.reasoning_head  # thought that cannot hold a tag, even escaped
+                else:
+                    return None
+                self.content_chars += len(raw)
+                return head + raw + self.fast_tail if raw else b""
+        # OpenAI-shaped: a non-empty content or reasoning delta, choices last, no usage.
+        if mode == SPLICE and self.chunk_head and event.endswith(_CHUNK_TAIL):
+            at = event.find(_CHUNK_DELTA, 6)
+            key = at + len(_CHUNK_DELTA)
+            for name in _CHUNK_KEYS if at != -1 else ():
+                text = key + len(name)
+                if (
+                    event.startswith(name, key)
+                    and event[text : text + 1] != b'"'
+                    and event.find(b'"usage"', at) == -1
+                    and event.find(b'"tool_calls"', at) == -1
+                ):
+                    self.content_chars += len(event) - text - len(_CHUNK_TAIL)
+                    return self.chunk_head + event[at:] + b"\n\n"
+        return None
+
     # ---- input -------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> bytes:
@@ -290,29 +342,14 @@ class ChatStream:
         events = data.split(b"\n\n")
         self.buffer = events.pop()
         out: list[bytes] = [] if self.started else [self._start()]
-        fast = self.fast
+        mode = self.mode
         try:
             for event in events:
-                # The hot paths, inline. Native: `data: {"response":"<raw>","p":"<padding>"}`.
-                if fast and event.startswith(_FAST_EVENT) and event.endswith(b'"}'):
-                    pad = event.find(_PAD, 19)
-                    if pad != -1 and event[pad + 7 : -2].isalnum():
-                        if pad > 19:
-                            self.content_chars += pad - 19
-                            out.append(self.fast_head + event[19:pad] + self.fast_tail)
-                        continue
-                # OpenAI-shaped: a non-empty content delta with choices last and no usage.
-                if fast and not self.text_completion and event.endswith(_CHUNK_TAIL):
-                    at = event.find(_CHUNK_CONTENT, 6)
-                    text = at + len(_CHUNK_CONTENT)
-                    if (
-                        at != -1
-                        and event[text : text + 1] != b'"'
-                        and event.find(b'"usage"', at) == -1
-                        and event.find(b'"tool_calls"', at) == -1
-                    ):
-                        self.content_chars += len(event) - text - len(_CHUNK_TAIL)
-                        out.append(self.chunk_head + event[at:] + b"\n\n")
+                if mode != PYTHON:
+                    spliced = self._spliced(event, mode)
+                    if spliced is not None:
+                        if spliced:
+                            out.append(spliced)
                         continue
                 if event.startswith(b"data: ") and b"\n" not in event:
                     self._data(event[6:], out)
@@ -324,6 +361,7 @@ class ChatStream:
                         self._data(b"\n".join(lines), out)
                 if self.done_seen:
                     break
+                mode = self.mode  # `</think>` or a held-back `</thi…` changes what may splice
         except _UpstreamEventError:
             return b"".join(out) + self.fail("Workers AI reported an error during the stream.")
         return b"".join(out)

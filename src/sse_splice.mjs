@@ -1,27 +1,37 @@
 // The hot loop of streamed chat, in JavaScript. Calling into Pyodide costs about 10 µs per
 // upstream chunk (the call, two conversions, `enqueue`; docs/performance.md), more than a whole
 // JavaScript transform, so the events that are most of every stream never reach Python: the
-// native `{"response":"…","p":"…"}` event and a compact OpenAI-shaped content delta are spliced
-// here, byte for byte as `sse.ChatStream.feed` splices them. Every other event (role, tool
-// calls, usage, reasoning, `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in
-// order, whole, and the stream's end and failures are Python's too. `ChatStream.mode` says
-// when splicing is allowed (no stop sequences, not inside `<think>`, not over); Python sets
-// `control.mode` whenever it changes. jsbridge sets this up; this module owns no policy.
+// native `{"response":"…","p":"…"}` event (as content, or as reasoning inside `<think>`) and a
+// compact OpenAI-shaped content or reasoning delta are spliced here, byte for byte as
+// `sse.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
+// `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
+// stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
+// Python sets `control.mode` whenever it changes. jsbridge sets this up; no policy lives here.
 
-// Values of `control.mode`, the same as `sse.PYTHON`, `sse.SPLICE` and `sse.OVER`.
+// Values of `control.mode`: `sse.PYTHON`, `sse.SPLICE`, `sse.OVER` and `sse.REASON`.
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
+const REASON = 3;
+
+// What `python(kind, value)` is asked to do: jsbridge's `_FEED`, `_END` and `_FAIL`.
+const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
+const END = 1; // value: the content length spliced here -> the closing events
+const FAIL = 2; // value: a message -> the error event and `[DONE]`
 
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
+const LESS_THAN = 60;
+const BACKSLASH = 92;
+const LOWER_U = 117;
 const BRACE = 125;
 const ascii = (text) => new TextEncoder().encode(text);
 const NATIVE = ascii('data: {"response":"');
 const PAD = ascii('","p":"');
-const CHOICE = ascii('"choices":[{"index":0,"delta":{"content":"');
-const CHOICE_TAIL = ascii('"finish_reason":null}]}');
+const DELTA = ascii('"choices":[{"index":0,"delta":{"');
+const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
+const DELTA_TAIL = ascii('"finish_reason":null}]}');
 const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
@@ -39,7 +49,8 @@ function matchAt(bytes, at, pattern) {
 /** First index >= `from` where `pattern` lies wholly before `end`, or -1 (like bytes.find). */
 function find(bytes, pattern, from, end) {
   const last = end - pattern.length;
-  for (let at = bytes.indexOf(pattern[0], from); at !== -1 && at <= last; at = bytes.indexOf(pattern[0], at + 1)) {
+  const first = pattern[0];
+  for (let at = bytes.indexOf(first, from); at !== -1 && at <= last; at = bytes.indexOf(first, at + 1)) {
     if (matchAt(bytes, at, pattern)) return at;
   }
   return -1;
@@ -55,6 +66,15 @@ function alnum(bytes, from, to) {
   return true;
 }
 
+/** Bytes `[from, to)` of a JSON string literal cannot decode to a `<`: none, no `\u` escape. */
+function tagless(bytes, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c === LESS_THAN || (c === BACKSLASH && bytes[i + 1] === LOWER_U)) return false;
+  }
+  return true;
+}
+
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
  * starts, or -1 if the event is not one. */
 function nativePad(data, from, to) {
@@ -65,12 +85,25 @@ function nativePad(data, from, to) {
 }
 
 /** Where `"choices":[…]` starts in an OpenAI-shaped event `[from, to)` whose only news is a
- * non-empty content delta, or -1. */
-function contentChoice(data, from, to) {
-  if (!matchAt(data, to - CHOICE_TAIL.length, CHOICE_TAIL)) return -1;
-  const at = find(data, CHOICE, from + 6, to);
-  if (at === -1 || data[at + CHOICE.length] === QUOTE) return -1;
-  return find(data, USAGE, at, to) === -1 && find(data, TOOLS, at, to) === -1 ? at : -1;
+ * non-empty content or reasoning delta, or -1; `text` gets where that text starts. */
+function deltaChoice(data, from, to, text) {
+  if (!matchAt(data, to - DELTA_TAIL.length, DELTA_TAIL)) return -1;
+  const at = find(data, DELTA, from + 6, to);
+  if (at === -1) return -1;
+  for (const key of DELTA_KEYS) {
+    const start = at + DELTA.length + key.length;
+    if (
+      matchAt(data, at + DELTA.length, key) &&
+      start < to &&
+      data[start] !== QUOTE &&
+      find(data, USAGE, at, to) === -1 &&
+      find(data, TOOLS, at, to) === -1
+    ) {
+      text[0] = start;
+      return at;
+    }
+  }
+  return -1;
 }
 
 function join(first, second) {
@@ -80,27 +113,26 @@ function join(first, second) {
   return out;
 }
 
-// What `python(kind, value)` is asked to do: the same numbers as jsbridge's.
-const FEED = 0; // value: whole events (or raw bytes after CR) -> OpenAI events or undefined
-const END = 1; // value: the content length spliced here -> the closing events
-const FAIL = 2; // value: a message -> the error event and `[DONE]`
-
 /**
  * `source` (Workers AI's SSE bytes) as a ReadableStream of OpenAI SSE bytes.
  *
  * `python` is one Python callable (see FEED, END, FAIL), destroyed here once nothing will call
  * it again; `control.mode` is the stream's mode, which Python updates. `head` is sent first
- * (the role chunk); `nativeHead`/`nativeTail` go around a native event's JSON string literal;
- * `chunkHead` is our envelope for an OpenAI-shaped delta (empty: that shape is not spliced).
+ * (the role chunk). A native event's JSON string literal goes between `contentHead` (or
+ * `reasoningHead`) and `tail`; an OpenAI-shaped event's choices after `chunkHead` (empty: that
+ * shape is not spliced). These are `sse.SpliceHeads`.
  */
-export function transcode(source, python, control, head, nativeHead, nativeTail, chunkHead) {
+export function transcode(source, python, control, head, contentHead, tail, reasoningHead, chunkHead) {
   const encoder = new TextEncoder();
-  const nativeOpen = encoder.encode(nativeHead);
-  const nativeClose = encoder.encode(nativeTail);
+  const contentOpen = encoder.encode(contentHead);
+  const reasoningOpen = encoder.encode(reasoningHead);
+  const close = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
+  let mode = control.mode;
   let pending = null; // an event not yet ended by a blank line
-  let raw = false; // CR line ends seen: Python frames them (it normalises CRLF)
+  let raw = false; // CRLF seen: Python frames everything from then on (it normalises CRLF)
   let splicedChars = 0; // content length spliced here, for Python's usage estimate
+
   // What to send next, as byte ranges: copied once into one chunk by `send`.
   const parts = [];
   const starts = [];
@@ -123,6 +155,7 @@ export function transcode(source, python, control, head, nativeHead, nativeTail,
     if (bytes) emitRange(bytes, 0, bytes.length);
   };
   const drop = () => {
+    for (let i = 0; i < count; i++) parts[i] = null;
     count = 0;
     outSize = 0;
   };
@@ -131,7 +164,6 @@ export function transcode(source, python, control, head, nativeHead, nativeTail,
     if (!outSize) return false;
     if (count === 1 && starts[0] === 0 && ends[0] === parts[0].length) {
       controller.enqueue(parts[0]); // Python's output: already a chunk of its own
-      parts[0] = null;
       drop();
       return true;
     }
@@ -144,83 +176,105 @@ export function transcode(source, python, control, head, nativeHead, nativeTail,
     }
     const all = slab.subarray(slabAt, slabAt + outSize);
     slabAt += outSize;
-    // Short pieces are copied byte by byte: cheaper than a subarray view for each.
     let at = 0;
     for (let i = 0; i < count; i++) {
       const bytes = parts[i];
       const from = starts[i];
       const to = ends[i];
+      // Short pieces are copied byte by byte: cheaper than a subarray view for each.
       if (to - from < 48) {
         for (let j = from; j < to; j++) all[at++] = bytes[j];
       } else {
         all.set(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to), at);
         at += to - from;
       }
-      parts[i] = null;
     }
     controller.enqueue(all);
     drop();
     return true;
   };
 
-  let mode = control.mode;
   const toPython = (bytes) => {
     emit(python(FEED, bytes));
     mode = control.mode; // Python sets it when it changes
+  };
+
+  // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of the event, `shut`.
+  let open = null;
+  let shut = null;
+  let rangeFrom = 0;
+  let rangeTo = 0;
+  let chars = 0;
+  const text = [0];
+  /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. */
+  const classify = (data, from, to) => {
+    const pad = nativePad(data, from, to);
+    if (pad !== -1) {
+      const start = from + NATIVE.length;
+      if (mode === REASON && !tagless(data, start, pad)) return false;
+      open = mode === REASON ? reasoningOpen : contentOpen;
+      shut = close;
+      rangeFrom = start;
+      rangeTo = pad;
+      chars = pad - start;
+      return true;
+    }
+    const at = mode === SPLICE && chunkOpen !== null ? deltaChoice(data, from, to, text) : -1;
+    if (at === -1) return false;
+    open = chunkOpen;
+    shut = BLANK_LINE;
+    rangeFrom = at;
+    rangeTo = to;
+    chars = to - text[0] - DELTA_TAIL.length;
+    return true;
   };
 
   const rewrite = (chunk) => {
     if (mode === OVER) return;
     const data = pending === null ? chunk : join(pending, chunk);
     pending = null;
-    if (!raw && data.indexOf(CR) !== -1) raw = true;
-    if (raw) {
-      toPython(data);
-      return;
-    }
     let from = 0; // where the current event starts
     let slow = -1; // where a run of events for Python starts
-    for (let scan = 0; ; ) {
+    for (let scan = 0; !raw; ) {
       const lf = data.indexOf(LF, scan);
-      if (lf === -1 || lf + 1 >= data.length) break;
+      if (lf === -1) break;
+      if (lf > 0 && data[lf - 1] === CR) {
+        raw = true; // every event before `from` had bare LFs: Python takes over from there
+        break;
+      }
+      if (lf + 1 >= data.length) break;
       if (data[lf + 1] !== LF) {
         scan = lf + 1;
         continue;
       }
-      let pad = -1;
-      let choice = -1;
-      if (mode === SPLICE && lf > from) {
-        pad = nativePad(data, from, lf);
-        if (pad === -1 && chunkOpen !== null) choice = contentChoice(data, from, lf);
-      }
-      if (pad !== -1 || choice !== -1) {
-        // Python's run goes first: it may have ended the stream (`[DONE]`, an error event).
-        if (slow !== -1) {
+      if (lf > from) {
+        let spliced = mode !== PYTHON && data[from] === NATIVE[0] && classify(data, from, lf);
+        if (spliced && slow !== -1) {
+          // Python's run goes first, and may change the mode (`[DONE]`, `</think>`).
           toPython(data.subarray(slow, from));
           slow = -1;
           if (mode === OVER) return;
+          spliced = mode !== PYTHON && classify(data, from, lf);
         }
-        if (pad !== -1) {
-          const text = from + NATIVE.length;
-          if (pad > text) {
-            splicedChars += pad - text;
-            emit(nativeOpen);
-            emitRange(data, text, pad);
-            emit(nativeClose);
+        if (spliced) {
+          if (rangeTo > rangeFrom) {
+            splicedChars += chars;
+            emit(open);
+            emitRange(data, rangeFrom, rangeTo);
+            emit(shut);
           }
-        } else {
-          splicedChars += lf - choice - CHOICE.length - CHOICE_TAIL.length;
-          emit(chunkOpen);
-          emitRange(data, choice, lf);
-          emit(BLANK_LINE);
+        } else if (slow === -1) {
+          slow = from;
         }
-      } else if (slow === -1 && lf > from) {
-        slow = from;
       }
       from = scan = lf + 2;
     }
     if (slow !== -1) toPython(data.subarray(slow, from));
-    if (from < data.length && mode !== OVER) pending = data.subarray(from);
+    if (mode === OVER) return;
+    if (from < data.length) {
+      if (raw) toPython(data.subarray(from));
+      else pending = data.subarray(from);
+    }
   };
 
   let released = false;
@@ -233,7 +287,7 @@ export function transcode(source, python, control, head, nativeHead, nativeTail,
   const reader = source.getReader();
 
   let controller; // the readable's, from `start`
-  const close = () => {
+  const finish = () => {
     send(controller);
     controller.close();
     release();
@@ -242,14 +296,14 @@ export function transcode(source, python, control, head, nativeHead, nativeTail,
     if (pending !== null && mode !== OVER) toPython(pending);
     pending = null;
     emit(python(END, splicedChars));
-    close();
+    finish();
   };
   const failed = () => {
     // Python's error event and `[DONE]` still go out and the stream closes normally, so
     // clients see why instead of a cut connection.
     drop();
     emit(python(FAIL, "The upstream stream failed before it finished."));
-    close();
+    finish();
   };
   let read;
   const onChunk = ({ done, value }) => {

@@ -106,6 +106,26 @@ THINKING = (
     + "data: [DONE]\n\n"
 )
 
+# Mostly plain thought (spliced as reasoning), a tag hidden in an escape, and the answer
+# starting in the same event as `</think>`.
+LONG_THOUGHT = (
+    native("<think>\n")
+    + "".join(native(f" step {i},", "q" * (1 + i % 7)) for i in range(15))
+    + 'data: {"response":" a \\u003cb\\u003e tag","p":"ab"}\n\n'
+    + native(" 5 < 6 ")
+    + native("done.</think>\n\nSo")
+    + "".join(native(f" answer{i}") for i in range(5))
+    + "data: [DONE]\n\n"
+)
+OPENAI_REASONING = (
+    shaped({"role": "assistant", "content": ""})
+    + "".join(shaped({"reasoning_content": f" thought {i}"}) for i in range(6))
+    + shaped({"reasoning_content": "", "content": "Answer"})
+    + shaped({"content": " here"})
+    + shaped({}, "stop")
+    + "data: [DONE]\n\n"
+)
+
 CASES = {
     "native, with usage": (CHAT, NATIVE_WITH_USAGE, {}),
     "native, usage estimated": (CHAT, NATIVE_NO_USAGE, {}),
@@ -117,6 +137,10 @@ CASES = {
     "multi-line data and comments": (CHAT, MULTI_LINE_AND_COMMENTS, {}),
     "CRLF line ends": (CHAT, CRLF, {}),
     "reasoning, then spliced answer": (REASONING, THINKING, {}),
+    "long thought": (REASONING, LONG_THOUGHT, {}),
+    "long thought, legacy completions": (REASONING, LONG_THOUGHT, {"prompt": "Why"}),
+    "long thought with stop sequences": (REASONING, LONG_THOUGHT, {"stop": ["answer3"]}),
+    "OpenAI-shaped reasoning": (CHAT, OPENAI_REASONING, {}),
     "stop sequences": (CHAT, NATIVE_NO_USAGE, {"stop": ["word7"]}),
     "legacy completions": (CHAT, NATIVE_NO_USAGE + OPENAI_SHAPED, {"prompt": "Once"}),
 }

@@ -294,7 +294,8 @@ def test_compact_openai_content_deltas_skip_json(monkeypatch):
     run_chunks([OPENAI_SHAPED.encode()])
     texts = b"".join(parsed)
     assert "Hé".encode() not in texts and b"\\u00fc" not in texts  # spliced, never parsed
-    assert b"spaced" in texts and b"reasoning_content" in texts  # the json path's events
+    assert b"hmm" not in texts  # a reasoning delta is spliced too
+    assert b"spaced" in texts and b'"role"' in texts  # the json path's events
 
 
 def test_openai_shaped_fast_and_json_paths_give_the_same_chunks():
@@ -324,9 +325,12 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
 
     reasoning = transcoder(think_tags=True)
     reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
-    assert reasoning.mode == sse.PYTHON  # thought goes to reasoning_content, not content
-    reasoning.feed(b'data: {"response":"</think>Answer","p":"ab"}\n\n')
+    assert reasoning.mode == sse.REASON  # thought goes to reasoning_content, not content
+    reasoning.feed(b'data: {"response":" then </th","p":"ab"}\n\n')
+    assert reasoning.mode == sse.PYTHON  # the rest of `</think>` needs the next text
+    reasoning.feed(b'data: {"response":"ink>Answer","p":"ab"}\n\n')
     assert reasoning.mode == sse.SPLICE
+    assert transcoder(think_tags=True, text_completion=True).mode == sse.PYTHON
 
     failed = transcoder()
     failed.feed(b'data: {"error":"overloaded"}\n\n')
@@ -334,15 +338,37 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
 
 
 def test_splice_heads_wrap_a_literal_into_the_same_chunk_feed_makes():
+    event = b'data: {"response":"a\\"b","p":"xy"}\n\n'
     for text_completion in (False, True):
-        stream = transcoder(text_completion=text_completion)
-        head, tail, chunk_head = stream.splice_heads()
-        spliced = head + b'a\\"b' + tail
+        heads = transcoder(text_completion=text_completion).splice_heads()
         fed = transcoder(text_completion=text_completion)
         fed.feed(b"")
-        assert spliced == fed.feed(b'data: {"response":"a\\"b","p":"xy"}\n\n')
+        assert heads.content + b'a\\"b' + heads.tail == fed.feed(event)
         # An OpenAI-shaped delta is spliced for chat only; completions have no `delta`.
-        assert (chunk_head is None) == text_completion
+        assert (heads.chunk is None) == text_completion
+    thinking = transcoder(think_tags=True)
+    thinking.feed(b'data: {"response":"<think>","p":"xy"}\n\n')
+    heads = thinking.splice_heads()
+    assert heads.reasoning + b'a\\"b' + heads.tail == thinking.feed(event)
+
+
+def test_reasoning_splice_leaves_anything_tag_like_to_the_json_path():
+    def deltas(events: list[str]) -> list:
+        stream = transcoder(think_tags=True)
+        data = "".join(f'data: {{"response":{json.dumps(e)},"p":"ab"}}\n\n' for e in events)
+        chunks = events_of(stream.feed(data.encode()) + stream.feed(b"data: [DONE]\n\n"))
+        return [c["choices"][0]["delta"] for c in chunks[1:]]
+
+    # `\u003c` is `<`: a tag written as an escape is still found.
+    assert deltas(["<think>", "a", "\u003c/think>b", " c"]) == [
+        {"reasoning_content": "a"},
+        {"content": "b"},
+        {"content": " c"},
+    ]
+    assert deltas(["<think>x </thi", "nk> y"]) == [
+        {"reasoning_content": "x "},
+        {"content": "y"},
+    ]
 
 
 def test_content_spliced_outside_counts_towards_the_usage_estimate():
@@ -353,3 +379,8 @@ def test_content_spliced_outside_counts_towards_the_usage_estimate():
 
     assert usage(30)["completion_tokens"] > usage(0)["completion_tokens"]
     assert usage(30)["prompt_tokens"] == usage(0)["prompt_tokens"]
+
+
+def events_of(data: bytes) -> list:
+    """The JSON events in `data`, without requiring the stream to have ended."""
+    return [json.loads(b[6:]) for b in data.decode().split("\n\n") if b.startswith("data: {")]
