@@ -6,8 +6,8 @@
 //   streaming   µs per upstream SSE event (1,000 one-event chunks, Workers AI's native shape):
 //               bare pass-through, two JavaScript transforms doing the same job as the Worker,
 //               the Worker's transcoder (jsbridge + sse_splice.mjs + sse.ChatStream) on native
-//               and OpenAI-shaped events, on thought, and with every event through Python
-//               (stop sequences), and a whole streaming chat request through the Worker;
+//               and OpenAI-shaped events, on thought, with a stop sequence, with every event
+//               through Python, and a whole streaming chat request through the Worker;
 //   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
 // Workers AI is an in-memory fake behind the real local `Ai` shim: no network, no emulator.
 import path from "node:path";
@@ -163,10 +163,16 @@ async function interleaved(variants, rounds) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (const run of Object.values(variants)) await run(); // warm-up
   const order = Object.entries(variants);
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let r = 0; r < rounds; r++) {
-    // Each round starts one variant later, so each follows every other one equally often
-    // and none always pays for the garbage of the same heavy neighbour.
-    for (const [name, run] of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) {
+    // A new order each round (a fixed seed, so runs compare): a variant run right after a
+    // heavy allocator pays for its garbage, so none may always follow the same neighbour.
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const [name, run] of order) {
       const t0 = performance.now();
       await run();
       samples[name].push(performance.now() - t0);
@@ -179,8 +185,8 @@ async function interleaved(variants, rounds) {
 const app = await worker(path.join(ROOT, "src"));
 const direct = await worker(path.join(ROOT, "bench", "direct"));
 // The Worker's transcoder exactly as a streamed reply builds it (jsbridge + sse_splice.mjs +
-// sse.ChatStream): for content, for thought (a native reasoning model before `</think>`), and
-// with a stop sequence, where every event goes through Python.
+// sse.ChatStream): for content, for thought (a native reasoning model before `</think>`), with
+// stop sequences, and with every event through Python.
 const transcoder = await app.pyodide.runPythonAsync(`
 import jsbridge
 import sse
@@ -200,7 +206,10 @@ def transcode(stream, stops=(), think_tags=False):
 
 transcode
 `);
+// A stop sequence that never starts in the bench's text, and one whose first letter is in
+// every event (so every event goes through Python, as tool-call deltas do).
 const NEVER = app.pyodide.toPy(["@@never@@"]);
+const EVERY = app.pyodide.toPy(["wordless"]);
 
 const stream = await interleaved(
   {
@@ -210,7 +219,8 @@ const stream = await interleaved(
     worker: () => drain(transcoder(upstream())),
     workerOpenai: () => drain(transcoder(upstream(OPENAI_CHUNKS))),
     thought: () => drain(transcoder.callKwargs(upstream(), { think_tags: true })),
-    python: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
+    stops: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
+    python: () => drain(transcoder.callKwargs(upstream(), { stops: EVERY })),
     request: async () => drain((await app.fetch(chatRequest(true))).body),
   },
   ROUNDS,
@@ -240,7 +250,8 @@ row("JavaScript, TextDecoder/Transform/TextEncoder streams", us.jsThree);
 row("Worker transcoder (sse_splice.mjs + sse.ChatStream)", us.worker);
 row("Worker transcoder, OpenAI-shaped events (qwen3, glm)", us.workerOpenai);
 row("Worker transcoder, native events inside <think>", us.thought);
-row("every event through Python (stop sequences)", us.python);
+row("Worker transcoder, with a stop sequence", us.stops);
+row("every event through Python (a stop starting in each)", us.python);
 row("whole streaming chat request through the Worker", us.request);
 ratio("worker / JavaScript one-stage", us.worker / us.jsOne, 1);
 ratio("worker / JavaScript three-stage", us.worker / us.jsThree, 1);

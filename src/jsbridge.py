@@ -338,6 +338,7 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
         heads.tail.decode(),
         heads.reasoning.decode(),
         heads.chunk.decode() if heads.chunk is not None else "",
+        heads.stop_triggers.decode("latin-1"),  # one char per byte
     )
 
 

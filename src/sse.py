@@ -25,8 +25,9 @@ from exchange import dumps
 
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, as sse_splice.mjs reads it: every event to `feed`; common events spliced
-# in JavaScript, the rest to `feed`; nothing more to do; inside `<think>`, native events whose
-# text cannot hold a tag spliced as reasoning, the rest to `feed`.
+# in JavaScript (content only where no stop sequence can start), the rest to `feed`; nothing
+# more to do; inside `<think>`, native events whose text cannot hold a tag spliced as
+# reasoning, the rest to `feed`.
 PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
@@ -45,6 +46,7 @@ class SpliceHeads(NamedTuple):
     tail: bytes  # after it
     reasoning: bytes  # before it, as reasoning_content
     chunk: bytes | None  # before an OpenAI-shaped event's choices (None: not for completions)
+    stop_triggers: bytes  # content holding any of these bytes is not spliced
 
 
 def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
@@ -110,8 +112,13 @@ class ChatStream:
             "data: " + self.envelope + '"choices":[{"index":0,"delta":{"reasoning_content":"'
         ).encode()
         self.chunk_head = ("data: " + self.envelope).encode()
-        # Stop sequences must see all the text.
-        self.splice_allowed = not stops
+        # With stop sequences, text may be spliced only if no stop can start in it: it holds no
+        # byte that begins one, and no escape (which could spell one).
+        self.stop_triggers = (
+            bytes(sorted({b"\\"[0]} | {stop.encode()[0] for stop in stops if stop}))
+            if stops
+            else b""
+        )
 
     @property
     def mode(self) -> int:
@@ -119,12 +126,11 @@ class ChatStream:
         `[DONE]`, an error or the end): which events may be spliced without `feed`."""
         if self.finished or self.done_seen:
             return OVER
-        if not self.splice_allowed:
-            return PYTHON
-        if not self.thinking:
-            return SPLICE
-        # Completions have no reasoning field; a held-back `</thi…` needs the next text.
-        return PYTHON if self.text_completion or self.think_pending else REASON
+        if self.thinking:
+            # Completions have no reasoning field; a held-back `</thi…` needs the next text.
+            return PYTHON if self.text_completion or self.think_pending else REASON
+        # After a stop nothing more is said; a held-back start of one needs the next text.
+        return PYTHON if self.stopped or self.holdback else SPLICE
 
     def splice_heads(self) -> SpliceHeads:
         """What sse_splice.mjs puts around what it splices."""
@@ -133,7 +139,12 @@ class ChatStream:
             tail=self.fast_tail,
             reasoning=self.reasoning_head,
             chunk=None if self.text_completion else self.chunk_head,
+            stop_triggers=self.stop_triggers,
         )
+
+    def _stop_free(self, raw: bytes) -> bool:
+        """Whether no stop sequence can begin in this JSON text (always, without stops)."""
+        return not any(byte in raw for byte in self.stop_triggers)
 
     # ---- output ------------------------------------------------------------------------
 
@@ -305,8 +316,10 @@ class ChatStream:
             pad = event.find(_PAD, 19)
             if pad != -1 and event[pad + 7 : -2].isalnum():
                 raw = event[19:pad]
-                if mode == SPLICE:
+                if mode == SPLICE and self._stop_free(raw):
                     head = self.fast_head
+                elif mode == SPLICE:
+                    return None
                 elif b"<" not in raw and b"\\u" not in raw:
                     head = self.reasoning_head  # thought that cannot hold a tag, even escaped
                 else:
@@ -324,6 +337,7 @@ class ChatStream:
                     and event[text : text + 1] != b'"'
                     and event.find(b'"usage"', at) == -1
                     and event.find(b'"tool_calls"', at) == -1
+                    and self._stop_free(event[text : -len(_CHUNK_TAIL)])
                 ):
                     self.content_chars += len(event) - text - len(_CHUNK_TAIL)
                     return self.chunk_head + event[at:] + b"\n\n"

@@ -75,6 +75,15 @@ function tagless(bytes, from, to) {
   return true;
 }
 
+/** No byte of `[from, to)` is marked in `table` (a 256-entry lookup; null marks none). */
+function free(bytes, from, to, table) {
+  if (table === null) return true;
+  for (let i = from; i < to; i++) {
+    if (table[bytes[i]]) return false;
+  }
+  return true;
+}
+
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
  * starts, or -1 if the event is not one. */
 function nativePad(data, from, to) {
@@ -120,10 +129,27 @@ function join(first, second) {
  * it again; `control.mode` is the stream's mode, which Python updates. `head` is sent first
  * (the role chunk). A native event's JSON string literal goes between `contentHead` (or
  * `reasoningHead`) and `tail`; an OpenAI-shaped event's choices after `chunkHead` (empty: that
- * shape is not spliced). These are `sse.SpliceHeads`.
+ * shape is not spliced); content holding a byte of `stopTriggers` is not spliced. These are
+ * `sse.SpliceHeads`.
  */
-export function transcode(source, python, control, head, contentHead, tail, reasoningHead, chunkHead) {
+export function transcode(
+  source,
+  python,
+  control,
+  head,
+  contentHead,
+  tail,
+  reasoningHead,
+  chunkHead,
+  stopTriggers,
+) {
   const encoder = new TextEncoder();
+  // Content holding any of these bytes (one char per byte) may start a stop sequence.
+  let triggers = null;
+  if (stopTriggers) {
+    triggers = new Uint8Array(256);
+    for (let i = 0; i < stopTriggers.length; i++) triggers[stopTriggers.charCodeAt(i)] = 1;
+  }
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
   const close = encoder.encode(tail);
@@ -211,7 +237,9 @@ export function transcode(source, python, control, head, contentHead, tail, reas
     const pad = nativePad(data, from, to);
     if (pad !== -1) {
       const start = from + NATIVE.length;
-      if (mode === REASON && !tagless(data, start, pad)) return false;
+      if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
+        return false;
+      }
       open = mode === REASON ? reasoningOpen : contentOpen;
       shut = close;
       rangeFrom = start;
@@ -220,7 +248,7 @@ export function transcode(source, python, control, head, contentHead, tail, reas
       return true;
     }
     const at = mode === SPLICE && chunkOpen !== null ? deltaChoice(data, from, to, text) : -1;
-    if (at === -1) return false;
+    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) return false;
     open = chunkOpen;
     shut = BLANK_LINE;
     rangeFrom = at;

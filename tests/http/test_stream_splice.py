@@ -142,6 +142,9 @@ CASES = {
     "long thought with stop sequences": (REASONING, LONG_THOUGHT, {"stop": ["answer3"]}),
     "OpenAI-shaped reasoning": (CHAT, OPENAI_REASONING, {}),
     "stop sequences": (CHAT, NATIVE_NO_USAGE, {"stop": ["word7"]}),
+    "stop across events": (CHAT, NATIVE_NO_USAGE, {"stop": ["7 wo", "qq"]}),
+    "stop after an escape": (CHAT, NATIVE_WITH_USAGE, {"stop": ["\nsla", "zz"]}),
+    "stop in OpenAI-shaped": (CHAT, OPENAI_SHAPED, {"stop": ["lo ✓"]}),
     "legacy completions": (CHAT, NATIVE_NO_USAGE + OPENAI_SHAPED, {"prompt": "Once"}),
 }
 

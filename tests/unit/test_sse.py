@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -298,13 +299,14 @@ def test_compact_openai_content_deltas_skip_json(monkeypatch):
     assert b"spaced" in texts and b'"role"' in texts  # the json path's events
 
 
-def test_openai_shaped_fast_and_json_paths_give_the_same_chunks():
-    def parsed(fast: bool) -> list:
+def test_openai_shaped_fast_and_json_paths_give_the_same_chunks(monkeypatch):
+    def parsed() -> list:
         stream = transcoder(include_usage=True)
-        stream.splice_allowed = fast
         return events((stream.feed(OPENAI_SHAPED.encode()) + stream.end()).decode())
 
-    assert parsed(True) == parsed(False)
+    spliced = parsed()
+    monkeypatch.setattr(ChatStream, "_spliced", lambda self, event, mode: None)
+    assert spliced == parsed()
 
 
 @settings(max_examples=100, deadline=None)
@@ -321,7 +323,13 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     assert plain.mode == sse.SPLICE
     plain.feed(b'data: {"response":"hi","p":"ab"}\n\ndata: [DONE]\n\n')
     assert plain.mode == sse.OVER  # anything after [DONE] is ignored
-    assert transcoder(stops=("END",)).mode == sse.PYTHON  # stops must see every character
+    stopping = transcoder(stops=("END", "halt"))
+    assert stopping.mode == sse.SPLICE  # for text in which no stop can start
+    assert stopping.splice_heads().stop_triggers == b"E\\h"  # and no escape could spell one
+    stopping.feed(b'data: {"response":"the EN","p":"ab"}\n\n')
+    assert stopping.mode == sse.PYTHON  # `EN` is held back: the next text decides
+    stopping.feed(b'data: {"response":"D","p":"ab"}\n\n')
+    assert stopping.stopped and stopping.mode == sse.PYTHON
 
     reasoning = transcoder(think_tags=True)
     reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
@@ -384,3 +392,25 @@ def test_content_spliced_outside_counts_towards_the_usage_estimate():
 def events_of(data: bytes) -> list:
     """The JSON events in `data`, without requiring the stream to have ended."""
     return [json.loads(b[6:]) for b in data.decode().split("\n\n") if b.startswith("data: {")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "b", "ab", "\n", "é", "ba", " x", '"', "\\", "<", "</s"]), max_size=12
+    ),
+    st.lists(st.sampled_from(["ab", "b\n", "é", "</s>", "x"]), min_size=1, max_size=2),
+)
+def test_splicing_with_stop_sequences_changes_nothing(tokens, stops):
+    """Whatever the text and the stops, splicing what no stop can start in gives the same
+    chunks as parsing every event."""
+    data = "".join(
+        f'data: {{"response":{json.dumps(t, ensure_ascii=bool(i % 2))},"p":"ab"}}\n\n'
+        for i, t in enumerate(tokens)
+    )
+    data += "data: [DONE]\n\n"
+    spliced = events(run_chunks([data.encode()], stops=tuple(stops)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChatStream, "_spliced", lambda self, event, mode: None)
+        parsed = events(run_chunks([data.encode()], stops=tuple(stops)))
+    assert spliced == parsed
