@@ -91,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EmulatorServer
     timeout = 300  # an idle keep-alive connection is dropped after this
+    logged: dict[str, Any] | None = None  # this connection's latest run, as in the request log
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet by default: tests start many requests."""
@@ -149,6 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away mid-stream
+            if self.logged is not None:
+                self.logged["abandoned"] = True
 
     # -- request reading -----------------------------------------------------------------------
 
@@ -274,19 +277,20 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 parse_error = exc
         controls = self.server.controls
-        controls.record(
-            {
-                "model": model_id,
-                "account_id": account_id,
-                "content_type": content_type,
-                "query": query,
-                "inputs": inputs,
-                "body_size": len(body),
-                # Binary bodies are not logged; their digest shows what arrived, byte for byte.
-                "body_sha256": hashlib.sha256(body).hexdigest(),
-                "authorization": bool(self.headers.get("authorization")),
-            }
-        )
+        self.logged = {
+            "model": model_id,
+            "account_id": account_id,
+            "content_type": content_type,
+            "query": query,
+            "inputs": inputs,
+            "body_size": len(body),
+            # Binary bodies are not logged; their digest shows what arrived, byte for byte.
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "authorization": bool(self.headers.get("authorization")),
+            # Set when the client hangs up before a streamed answer is complete.
+            "abandoned": False,
+        }
+        controls.record(self.logged)
         auth = self.headers.get("authorization", "")
         if self.server.require_auth and not auth.lower().startswith("bearer "):
             self.send_json(401, AUTH_ERROR_BODY)

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -186,3 +187,23 @@ def test_slow_stream_does_not_block_other_requests(emulator, control, run):
     assert run("@cf/baai/bge-small-en-v1.5", {"text": "x"}).status == 200
     assert time.monotonic() - started < 1.0
     assert response.read().endswith(b"data: [DONE]\n\n")
+
+
+def test_request_log_marks_a_stream_the_client_abandoned(emulator, control):
+    control.fault(model="*", token_delay_ms=50)
+    url = urlsplit(emulator.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.request(
+        "POST",
+        f"/client/v4/accounts/{ACCOUNT}/ai/run/{LLAMA}",
+        body=json.dumps({"prompt": "hi", "stream": True}),
+        headers={"content-type": "application/json", "authorization": "Bearer t"},
+    )
+    assert conn.getresponse().read1(65536)
+    assert control.requests()[-1]["abandoned"] is False
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    deadline = time.monotonic() + 5
+    while not control.requests()[-1]["abandoned"]:
+        assert time.monotonic() < deadline, "the hang-up was not noticed"
+        time.sleep(0.05)

@@ -213,7 +213,8 @@ def test_worker_stream_matches_chatstream_for_any_chunking(
 
 
 def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_control):
-    """A client that hangs up mid-stream leaves no error behind, and the next stream works."""
+    """A client that hangs up mid-stream stops the upstream stream too, leaves no error
+    behind, and the next stream works."""
     emulator_control.fault(model="*", token_delay_ms=50)
     logs_before = len(worker.logs())
     parts = urlsplit(worker.base_url)
@@ -229,7 +230,10 @@ def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_co
     assert response.read1(65536).startswith(b"data: ")
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
-    time.sleep(0.5)  # the upstream would still be sending tokens now
+    deadline = time.monotonic() + 5
+    while not emulator_control.requests()[-1]["abandoned"]:
+        assert time.monotonic() < deadline, "the upstream stream was not cancelled"
+        time.sleep(0.05)
 
     emulator_control.reset()
     request = urllib.request.Request(
