@@ -152,7 +152,7 @@ export function transcode(
   }
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
-  const close = encoder.encode(tail);
+  const tailBytes = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
   let mode = control.mode;
   let pending = null; // an event not yet ended by a blank line
@@ -165,7 +165,7 @@ export function transcode(
   const ends = [];
   let count = 0;
   let outSize = 0;
-  let slab = new Uint8Array(SLAB_SIZE);
+  let slab = new Uint8Array(0); // allocated on the first splice
   let slabAt = 0;
 
   const emitRange = (bytes, from, to) => {
@@ -241,7 +241,7 @@ export function transcode(
         return false;
       }
       open = mode === REASON ? reasoningOpen : contentOpen;
-      shut = close;
+      shut = tailBytes;
       rangeFrom = start;
       rangeTo = pad;
       chars = pad - start;
