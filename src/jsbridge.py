@@ -320,9 +320,8 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
         nonlocal mode
         if kind == _FEED:
             out = transform.feed(value.to_bytes())
-            if transform.mode != mode:
-                mode = transform.mode
-                control.mode = mode
+            if (now := transform.mode) != mode:
+                mode = control.mode = now
             return to_js(out) if out else None
         if kind == _END:
             return to_js(transform.end(value))

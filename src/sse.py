@@ -7,12 +7,14 @@ usage chunk, exactly one `data: [DONE]`), and `fail(message)` ends a broken one 
 event, then `[DONE]`.
 
 Bytes in and out because crossing into Pyodide as bytes costs far less than as JS strings, and
-only whole events are parsed, so a split character is never decoded in halves. The common native
-event `{"response":"…","p":"…"}` is spliced as bytes: its JSON string literal is already valid
-inside our JSON, so it is copied without decoding or re-encoding; likewise an OpenAI-shaped
-content delta keeps its `"choices":[…]` and gets our envelope. Everything else (tool calls,
-usage, role and finish chunks, numbers, reasoning, stop sequences) goes through `json`. Both
-paths give the same chunks; `make bench` measures the cost.
+only whole events are parsed, so a split character is never decoded in halves. Common events
+are spliced as bytes (`ChatStream._spliced`): a native `{"response":"…","p":"…"}` event's JSON
+string literal is already valid inside our JSON, so it is copied without decoding or
+re-encoding (as content, or as reasoning inside `<think>`); an OpenAI-shaped content or
+reasoning delta keeps its `"choices":[…]` and gets our envelope. Everything else (tool calls,
+usage, role and finish chunks, numbers, tags, text where a stop sequence may start) goes through
+`json`. Both paths give the same chunks. In the Worker, sse_splice.mjs splices the same events
+the same way in JavaScript and hands `feed` the rest; `mode` says what it may splice.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ import chatmap
 from exchange import dumps
 
 DONE = b"data: [DONE]\n\n"
-# `ChatStream.mode`, as sse_splice.mjs reads it: every event to `feed`; common events spliced
-# in JavaScript (content only where no stop sequence can start), the rest to `feed`; nothing
-# more to do; inside `<think>`, native events whose text cannot hold a tag spliced as
-# reasoning, the rest to `feed`.
+# `ChatStream.mode`, which sse_splice.mjs follows:
+#   PYTHON  every event goes to `feed`;
+#   SPLICE  content and reasoning events are spliced (content only where no stop can start);
+#   OVER    nothing more is read;
+#   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
 PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
@@ -316,14 +319,14 @@ class ChatStream:
             pad = event.find(_PAD, 19)
             if pad != -1 and event[pad + 7 : -2].isalnum():
                 raw = event[19:pad]
-                if mode == SPLICE and self._stop_free(raw):
+                if mode == SPLICE:
+                    if not self._stop_free(raw):
+                        return None
                     head = self.fast_head
-                elif mode == SPLICE:
-                    return None
-                elif b"<" not in raw and b"\\u" not in raw:
-                    head = self.reasoning_head  # thought that cannot hold a tag, even escaped
+                elif b"<" in raw or b"\\u" in raw:
+                    return None  # thought that might hold a tag, even escaped
                 else:
-                    return None
+                    head = self.reasoning_head
                 self.content_chars += len(raw)
                 return head + raw + self.fast_tail if raw else b""
         # OpenAI-shaped: a non-empty content or reasoning delta, choices last, no usage.
@@ -375,7 +378,7 @@ class ChatStream:
                         self._data(b"\n".join(lines), out)
                 if self.done_seen:
                     break
-                mode = self.mode  # `</think>` or a held-back `</thi…` changes what may splice
+                mode = self.mode  # a tag, a stop, or text held back changes what may splice
         except _UpstreamEventError:
             return b"".join(out) + self.fail("Workers AI reported an error during the stream.")
         return b"".join(out)
