@@ -61,9 +61,28 @@ def completion_id(call: Call, prefix: str) -> str:
     return prefix + call.request_id.removeprefix("req_")
 
 
-def stream_reply(transcoder: ChatStream, result: Any, model: catalog.Model) -> Reply:
+def stream_reply(
+    call: Call,
+    request: chatmap.ChatRequest,
+    result: Any,
+    prompt_text: str,
+    *,
+    text_completion: bool = False,
+) -> Reply:
     """SSE for an upstream result: rewritten as it arrives, or replayed when it came whole
     (models that ignore `stream`, and native JSON mode, which cannot stream)."""
+    model = request.model
+    transcoder = ChatStream(
+        completion_id=completion_id(call, "cmpl-" if text_completion else "chatcmpl-"),
+        created=int(time.time()),
+        model=model.id,
+        max_tokens=request.max_tokens,
+        include_usage=request.include_usage,
+        stops=request.stops,
+        think_tags=model.reasoning and model.shape == catalog.NATIVE,
+        text_completion=text_completion,
+        prompt_text=prompt_text,
+    )
     if isinstance(result, (dict, list, str, int, float)):
         answer = chatmap.normalise(result, model, f"call_{transcoder.completion_id}_")
         return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
@@ -157,15 +176,5 @@ async def create(call: Call) -> Reply:
     prompt_text = prompt_text_of(request.inputs)
     result = await run_text(call, model, request.inputs)
     if request.stream:
-        transcoder = ChatStream(
-            completion_id=completion_id(call, "chatcmpl-"),
-            created=int(time.time()),
-            model=model.id,
-            max_tokens=request.max_tokens,
-            include_usage=request.include_usage,
-            stops=request.stops,
-            think_tags=model.reasoning and model.shape == catalog.NATIVE,
-            prompt_text=prompt_text,
-        )
-        return stream_reply(transcoder, result, model)
+        return stream_reply(call, request, result, prompt_text)
     return json_reply(completion_body(call, request, await whole(result), prompt_text))

@@ -16,7 +16,6 @@ import validate
 from errors import invalid
 from exchange import Call, Reply, json_reply
 from handlers.chat import completion_id, run_text, stream_reply, whole
-from sse import ChatStream
 
 
 async def create(call: Call) -> Reply:
@@ -31,18 +30,8 @@ async def create(call: Call) -> Reply:
     if requests[0].stream:
         if len(prompts) > 1 or echo:
             raise invalid("Streaming supports one prompt without echo.", "stream")
-        transcoder = ChatStream(
-            completion_id=cid,
-            created=int(time.time()),
-            model=model.id,
-            max_tokens=requests[0].max_tokens,
-            include_usage=requests[0].include_usage,
-            stops=requests[0].stops,
-            think_tags=model.reasoning and model.shape == catalog.NATIVE,
-            text_completion=True,
-            prompt_text=prompts[0],
-        )
-        return stream_reply(transcoder, await run_text(call, model, requests[0].inputs), model)
+        result = await run_text(call, model, requests[0].inputs)
+        return stream_reply(call, requests[0], result, prompts[0], text_completion=True)
     results = await asyncio.gather(*(run_text(call, model, r.inputs) for r in requests))
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
