@@ -61,6 +61,29 @@ def completion_id(call: Call, prefix: str) -> str:
     return prefix + call.request_id.removeprefix("req_")
 
 
+def chat_stream(
+    request: chatmap.ChatRequest,
+    prompt_text: str,
+    stream_id: str,
+    created: int,
+    *,
+    text_completion: bool = False,
+) -> ChatStream:
+    """The transcoder for a streamed answer to `request`."""
+    model = request.model
+    return ChatStream(
+        completion_id=stream_id,
+        created=created,
+        model=model.id,
+        max_tokens=request.max_tokens,
+        include_usage=request.include_usage,
+        stops=request.stops,
+        think_tags=model.reasoning and model.shape == catalog.NATIVE,
+        text_completion=text_completion,
+        prompt_text=prompt_text,
+    )
+
+
 def stream_reply(
     call: Call,
     request: chatmap.ChatRequest,
@@ -71,20 +94,15 @@ def stream_reply(
 ) -> Reply:
     """SSE for an upstream result: rewritten as it arrives, or replayed when it came whole
     (models that ignore `stream`, and native JSON mode, which cannot stream)."""
-    model = request.model
-    transcoder = ChatStream(
-        completion_id=completion_id(call, "cmpl-" if text_completion else "chatcmpl-"),
-        created=int(time.time()),
-        model=model.id,
-        max_tokens=request.max_tokens,
-        include_usage=request.include_usage,
-        stops=request.stops,
-        think_tags=model.reasoning and model.shape == catalog.NATIVE,
+    transcoder = chat_stream(
+        request,
+        prompt_text,
+        completion_id(call, "cmpl-" if text_completion else "chatcmpl-"),
+        int(time.time()),
         text_completion=text_completion,
-        prompt_text=prompt_text,
     )
     if isinstance(result, (dict, list, str, int, float)):
-        answer = chatmap.normalise(result, model, f"call_{transcoder.completion_id}_")
+        answer = chatmap.normalise(result, request.model, f"call_{transcoder.completion_id}_")
         return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
     return Reply(200, StreamBody(result, transcoder), dict(SSE_HEADERS))
 

@@ -18,8 +18,7 @@ import pytest
 import catalog
 import chatmap
 import config
-from handlers.chat import prompt_text_of
-from sse import ChatStream
+from handlers.chat import chat_stream, prompt_text_of
 
 pytestmark = pytest.mark.emulator
 
@@ -159,26 +158,15 @@ def chunkings(data: bytes, seed: int) -> list[list[bytes]]:
     return out
 
 
-def reference(body: dict, upstream: bytes, completion_id: str, created: int) -> bytes:
+def reference(body: dict, upstream: bytes, stream_id: str, created: int) -> bytes:
     """What `ChatStream` alone makes of the whole upstream stream, built as the handler does."""
     model = catalog.model_for(body["model"], catalog.CHAT, config.load({}))
     if "prompt" in body:
         request = chatmap.completion_request(body, model, body["prompt"])
-        prompt_text = body["prompt"]
+        stream = chat_stream(request, body["prompt"], stream_id, created, text_completion=True)
     else:
         request = chatmap.chat_request(body, model)
-        prompt_text = prompt_text_of(request.inputs)
-    stream = ChatStream(
-        completion_id=completion_id,
-        created=created,
-        model=model.id,
-        max_tokens=request.max_tokens,
-        include_usage=request.include_usage,
-        stops=request.stops,
-        think_tags=model.reasoning and model.shape == catalog.NATIVE,
-        text_completion="prompt" in body,
-        prompt_text=prompt_text,
-    )
+        stream = chat_stream(request, prompt_text_of(request.inputs), stream_id, created)
     return stream.feed(b"") + stream.feed(upstream) + stream.end()
 
 
