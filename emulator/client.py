@@ -4,12 +4,14 @@ control = EmulatorControl("http://127.0.0.1:PORT")
 control.fault(model="*", code=3040)
 control.script(model="@cf/meta/llama-3.1-8b-instruct-fast", chunks=["data: {\\"resp", ...])
 control.requests()  # what the emulator received
+control.wait_abandoned()  # did the client of the latest run hang up mid-stream?
 control.reset()
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -45,6 +47,16 @@ class EmulatorControl:
     def requests(self) -> list[dict]:
         """The run requests received so far."""
         return self._call("GET", "requests")
+
+    def wait_abandoned(self, timeout: float = 5.0) -> bool:
+        """Whether the latest run request is marked abandoned (its client hung up mid-stream)
+        within `timeout` seconds; the emulator notices on its next write."""
+        deadline = time.monotonic() + timeout
+        while not self.requests()[-1]["abandoned"]:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

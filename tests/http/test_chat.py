@@ -13,6 +13,8 @@ import openai
 import pytest
 from PIL import Image
 
+from tests.chunking import split_at
+
 USER = [{"role": "user", "content": "Say hello to the test suite"}]
 WEATHER_TOOL = {
     "type": "function",
@@ -124,7 +126,7 @@ def test_events_split_and_packed_arbitrarily_give_the_same_stream(client, emulat
         "data: [DONE]\n\n"
     ).encode()
     cuts = [3, 20, 21, 22, 60, 61, 100]  # inside "data:", inside "é" and "🌍", between events
-    pieces = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)], strict=True)]
+    pieces = split_at(events, cuts)
     outputs = []
     for chunks in ([events], pieces):
         emulator_control.script(

@@ -9,7 +9,6 @@ import http.client
 import json
 import random
 import socket
-import time
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ import catalog
 import chatmap
 import config
 from handlers.chat import chat_stream, prompt_text_of
+from tests.chunking import split_at
 
 pytestmark = pytest.mark.emulator
 
@@ -154,7 +154,7 @@ def chunkings(data: bytes, seed: int) -> list[list[bytes]]:
     out = [[data]]
     for _ in range(3):
         cuts = sorted(rng.sample(range(1, len(data)), min(10, len(data) - 1)))
-        out.append([data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)])
+        out.append(split_at(data, cuts))
     return out
 
 
@@ -218,10 +218,7 @@ def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_co
     assert response.read1(65536).startswith(b"data: ")
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
-    deadline = time.monotonic() + 5
-    while not emulator_control.requests()[-1]["abandoned"]:
-        assert time.monotonic() < deadline, "the upstream stream was not cancelled"
-        time.sleep(0.05)
+    assert emulator_control.wait_abandoned(), "the upstream stream was not cancelled"
 
     emulator_control.reset()
     request = urllib.request.Request(

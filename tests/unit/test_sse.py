@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import sse
 from sse import ChatStream
+from tests.chunking import split_at
 
 NATIVE = (
     'data: {"response":"Hel","p":"abcdef"}\n\n'
@@ -67,8 +68,7 @@ def test_no_usage_chunk_unless_asked():
 @given(st.lists(st.integers(min_value=0, max_value=len(NATIVE.encode())), max_size=12))
 def test_any_byte_chunking_gives_identical_output(cuts):
     data = NATIVE.encode()
-    points = sorted(set(cuts))
-    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    pieces = split_at(data, cuts)
     assert run_chunks(pieces, include_usage=True) == run_chunks([data], include_usage=True)
 
 
@@ -313,8 +313,7 @@ def test_openai_shaped_fast_and_json_paths_give_the_same_chunks(monkeypatch):
 @given(st.lists(st.integers(min_value=0, max_value=len(OPENAI_SHAPED.encode())), max_size=10))
 def test_any_chunking_of_an_openai_shaped_stream_gives_identical_output(cuts):
     data = OPENAI_SHAPED.encode()
-    points = sorted(set(cuts))
-    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    pieces = split_at(data, cuts)
     assert run_chunks(pieces, include_usage=True) == run_chunks([data], include_usage=True)
 
 
