@@ -5,7 +5,7 @@
 //               vs a Worker that imports only the workers SDK;
 //   streaming   µs per upstream SSE event (1,000 one-event chunks, Workers AI's native shape):
 //               bare pass-through, two JavaScript transforms doing the same job as the Worker,
-//               the Worker's transcoder (jsbridge + sse_splice.mjs + sse.ChatStream) on native
+//               the Worker's transcoder (jsbridge + sse_splice.mjs + chatstream.ChatStream) on native
 //               and OpenAI-shaped events, on thought, with a stop sequence, with every event
 //               through Python, and a whole streaming chat request through the Worker;
 //   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
@@ -185,16 +185,15 @@ async function interleaved(variants, rounds) {
 const app = await worker(path.join(ROOT, "src"));
 const direct = await worker(path.join(ROOT, "bench", "direct"));
 // The Worker's transcoder exactly as a streamed reply builds it (jsbridge + sse_splice.mjs +
-// sse.ChatStream): for content, for thought (a native reasoning model before `</think>`), with
+// chatstream.ChatStream): for content, for thought (a native reasoning model before `</think>`), with
 // stop sequences, and with every event through Python.
 const transcoder = await app.pyodide.runPythonAsync(`
-import jsbridge
-import sse
-
-splicer = await jsbridge._splicer()
+from bridge import adapter
+from mapping import chatstream
+splicer = await adapter._splicer()
 
 def transcode(stream, stops=(), think_tags=False):
-    chat = sse.ChatStream(
+    chat = chatstream.ChatStream(
         completion_id="chatcmpl-bench",
         created=0,
         model="@cf/x",
@@ -202,7 +201,7 @@ def transcode(stream, stops=(), think_tags=False):
         stops=stops,
         think_tags=think_tags,
     )
-    return jsbridge._transcoded(splicer, jsbridge.JsStream(stream), chat)
+    return adapter._transcoded(splicer, adapter.JsStream(stream), chat)
 
 transcode
 `);
@@ -247,7 +246,7 @@ console.log(`Streaming: ${EVENTS} one-event chunks, median of ${ROUNDS} interlea
 row("bare pass-through (Response of the upstream)", us.bare);
 row("JavaScript, one TransformStream (bytes in/out)", us.jsOne);
 row("JavaScript, TextDecoder/Transform/TextEncoder streams", us.jsThree);
-row("Worker transcoder (sse_splice.mjs + sse.ChatStream)", us.worker);
+row("Worker transcoder (sse_splice.mjs + chatstream.ChatStream)", us.worker);
 row("Worker transcoder, OpenAI-shaped events (qwen3, glm)", us.workerOpenai);
 row("Worker transcoder, native events inside <think>", us.thought);
 row("Worker transcoder, with a stop sequence", us.stops);

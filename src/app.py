@@ -9,12 +9,10 @@ from __future__ import annotations
 import sys
 import traceback
 
-import auth
-import config
-import cors
 import routes
-from errors import ApiError
-from exchange import Call, Reply, error_reply
+from core import auth, config, cors
+from core.errors import ApiError
+from core.exchange import Call, Reply, error_reply
 
 
 def _too_large(limit: int) -> ApiError:

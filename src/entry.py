@@ -4,11 +4,11 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-import jsbridge
+from bridge import adapter
 
 
 class Default(WorkerEntrypoint):
     """Every HTTP request goes through the one pipeline in `app`."""
 
     async def fetch(self, request: Any) -> Any:
-        return await jsbridge.serve(request, self.env)
+        return await adapter.serve(request, self.env)

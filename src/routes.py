@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from errors import ApiError
-from exchange import Call, Reply, error_reply
+from core.errors import ApiError
+from core.exchange import Call, Reply, error_reply
 from handlers import (
     audio,
     chat,

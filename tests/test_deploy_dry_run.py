@@ -50,7 +50,7 @@ def test_wrangler_dry_run_bundles_the_worker_and_the_sdk(tmp_path):
     # Every Python module of the Worker ships.
     for source in (REPO_ROOT / "src").rglob("*.py"):
         assert source.relative_to(REPO_ROOT / "src").as_posix() in files
-    # The streaming hot loop ships as an ES module (wrangler.toml `rules`), or jsbridge's
+    # The streaming hot loop ships as an ES module (wrangler.toml `rules`), or the adapter's
     # import of it fails on the first streamed reply.
-    assert "sse_splice.mjs" in files
-    assert re.search(r"sse_splice\.mjs\s*│\s*esm\b", output), output
+    assert "bridge/sse_splice.mjs" in files
+    assert re.search(r"bridge/sse_splice\.mjs\s*│\s*esm\b", output), output

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import catalog
-import config
-import speech
-import transcripts
-from errors import ApiError, invalid
-from exchange import Call, Reply, StreamBody, form_values
+from core import config
+from core.errors import ApiError, invalid
+from core.exchange import Call, Reply, StreamBody, form_values
+from mapping import catalog, speech, transcripts
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024  # OpenAI's upload limit
 

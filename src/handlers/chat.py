@@ -11,13 +11,12 @@ import json
 import time
 from typing import Any
 
-import catalog
-import chatmap
-import config
-from errors import invalid
-from exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
+from core import config
+from core.errors import invalid
+from core.exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
 from handlers import images
-from sse import ChatStream
+from mapping import catalog, chat
+from mapping.chatstream import ChatStream
 
 SSE_HEADERS = {"content-type": SSE_TYPE, "cache-control": "no-cache"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -41,7 +40,7 @@ async def _inline_image(call: Call, url: str, param: str) -> str:
     return f"data:{content_type};base64,{base64.b64encode(result.body).decode()}"
 
 
-async def inline_images(call: Call, request: chatmap.ChatRequest) -> None:
+async def inline_images(call: Call, request: chat.ChatRequest) -> None:
     """Replace http(s) image URLs in the upstream messages with data URIs, concurrently."""
     if not request.images:
         return
@@ -62,7 +61,7 @@ def completion_id(call: Call, prefix: str) -> str:
 
 
 def chat_stream(
-    request: chatmap.ChatRequest,
+    request: chat.ChatRequest,
     prompt_text: str,
     stream_id: str,
     created: int,
@@ -86,7 +85,7 @@ def chat_stream(
 
 def stream_reply(
     call: Call,
-    request: chatmap.ChatRequest,
+    request: chat.ChatRequest,
     result: Any,
     prompt_text: str,
     *,
@@ -102,7 +101,7 @@ def stream_reply(
         text_completion=text_completion,
     )
     if isinstance(result, (dict, list, str, int, float)):
-        answer = chatmap.normalise(result, request.model, f"call_{transcoder.completion_id}_")
+        answer = chat.normalise(result, request.model, f"call_{transcoder.completion_id}_")
         return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
     return Reply(200, StreamBody(result, transcoder), dict(SSE_HEADERS))
 
@@ -125,7 +124,7 @@ async def whole(result: Any) -> Any:
 
 
 def completion_object(
-    call: Call, model: catalog.Model, answer: chatmap.Answer, finish: str, usage: chatmap.Usage
+    call: Call, model: catalog.Model, answer: chat.Answer, finish: str, usage: chat.Usage
 ) -> dict:
     """The `chat.completion` object for a whole answer."""
     message: dict[str, Any] = {"role": "assistant", "content": answer.content}
@@ -145,18 +144,18 @@ def completion_object(
 
 
 def completion_body(
-    call: Call, request: chatmap.ChatRequest, result: Any, prompt_text: str
+    call: Call, request: chat.ChatRequest, result: Any, prompt_text: str
 ) -> dict:
     """The `chat.completion` object for a whole upstream answer."""
     prefix = f"call_{completion_id(call, 'chatcmpl-')}_"
-    answer, finish, usage = chatmap.settle(result, request, prompt_text, prefix)
+    answer, finish, usage = chat.settle(result, request, prompt_text, prefix)
     return completion_object(call, request.model, answer, finish, usage)
 
 
 async def picture_reply(call: Call, body: dict, model: catalog.Model) -> Reply:
     """Chat with an image model: the picture as a markdown image, whole or as chunks."""
-    stream, include_usage = chatmap.stream_flags(body)
-    answer = chatmap.Answer(
+    stream, include_usage = chat.stream_flags(body)
+    answer = chat.Answer(
         content=await images.chat_picture(call, body, model),
         finish_reason="stop",
         usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
@@ -189,7 +188,7 @@ async def create(call: Call) -> Reply:
         return await picture_reply(call, body, model)
     if model.task != catalog.MODERATION:
         catalog.require_task(model, catalog.CHAT)
-    request = chatmap.chat_request(body, model)
+    request = chat.chat_request(body, model)
     await inline_images(call, request)
     prompt_text = prompt_text_of(request.inputs)
     result = await run_text(call, model, request.inputs)

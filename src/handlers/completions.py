@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-import catalog
-import chatmap
-import config
-import validate
-from errors import invalid
-from exchange import Call, Reply, json_reply
+from core import config, validate
+from core.errors import invalid
+from core.exchange import Call, Reply, json_reply
 from handlers.chat import completion_id, run_text, stream_reply, whole
+from mapping import catalog, chat
 
 
 async def create(call: Call) -> Reply:
@@ -23,9 +21,9 @@ async def create(call: Call) -> Reply:
     body = await call.json()
     settings = config.load(call.env.vars)
     model = catalog.model_for(body.get("model"), catalog.CHAT, settings)
-    prompts = chatmap.completion_prompts(body)
+    prompts = chat.completion_prompts(body)
     echo = validate.optional_bool(body, "echo")
-    requests = [chatmap.completion_request(body, model, prompt) for prompt in prompts]
+    requests = [chat.completion_request(body, model, prompt) for prompt in prompts]
     cid = completion_id(call, "cmpl-")
     if requests[0].stream:
         if len(prompts) > 1 or echo:
@@ -36,7 +34,7 @@ async def create(call: Call) -> Reply:
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):
-        answer, finish, counts = chatmap.settle(
+        answer, finish, counts = chat.settle(
             await whole(result), request, prompt, f"call_{cid}_"
         )
         choices.append(

@@ -20,11 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import catalog
-import config
-import validate
-from errors import ApiError, invalid
-from exchange import Call, Reply, json_reply
+from core import config, validate
+from core.errors import ApiError, invalid
+from core.exchange import Call, Reply, json_reply
+from mapping import catalog
 
 MAX_INPUTS = 2048  # OpenAI's limit per request
 DEFAULT_BATCH = 100  # Workers AI's usual `maxItems` for models outside the catalog

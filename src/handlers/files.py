@@ -8,10 +8,10 @@ plain path segment.
 
 from __future__ import annotations
 
-import config
-import imagestore
-from errors import ApiError
-from exchange import Call, Reply
+from core import config
+from core.errors import ApiError
+from core.exchange import Call, Reply
+from upstream import imagestore
 
 PROXY_LIMIT = 20 * 1024 * 1024
 _SAFE = {"x-content-type-options": "nosniff"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exchange import Call, Reply, json_reply
+from core.exchange import Call, Reply, json_reply
 
 
 async def show(call: Call) -> Reply:

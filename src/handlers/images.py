@@ -20,15 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import catalog
-import config
-import imagesize
-import imagestore
-import pngmask
-import validate
-from catalog import Model
-from errors import ApiError, invalid
-from exchange import Call, FormInput, Reply, Upload, json_reply
+from core import config, validate
+from core.errors import ApiError, invalid
+from core.exchange import Call, FormInput, Reply, Upload, json_reply
+from formats import imagesize, pngmask
+from mapping import catalog
+from mapping.catalog import Model
+from upstream import imagestore
 
 MAX_N = 4  # upstream calls per request: each is a full generation (time, neurons, subrequests)
 QUALITIES = ("auto", "standard", "medium", "hd", "high", "low")

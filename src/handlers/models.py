@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-import catalog
-import config
-from exchange import Call, Reply, json_reply
+from core import config
+from core.exchange import Call, Reply, json_reply
+from mapping import catalog
 
 
 async def list_models(call: Call) -> Reply:

@@ -14,11 +14,11 @@ import asyncio
 import secrets
 from typing import Any
 
-import catalog
-import config
-from errors import invalid
-from exchange import Call, Reply, json_reply
-from llamaguard import CATEGORIES, Verdict, openai_categories, parse_verdict
+from core import config
+from core.errors import invalid
+from core.exchange import Call, Reply, json_reply
+from mapping import catalog
+from mapping.moderation import CATEGORIES, Verdict, openai_categories, parse_verdict
 
 MAX_INPUTS = 32  # one Llama Guard call each; keeps a request within Workers' subrequest budget
 _TEXT_ONLY = {category: ["text"] for category in CATEGORIES}

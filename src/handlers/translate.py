@@ -17,15 +17,13 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import auth
-import catalog
-import config
-from errors import ApiError, invalid
-from exchange import Call, Reply, json_reply
+from core import auth, config
+from core.errors import ApiError, invalid
+from core.exchange import Call, Reply, json_reply
+from mapping import catalog
 
 if TYPE_CHECKING:
-    import translation
-
+    from mapping import translation
 # `languages`, `langdetect` and `translation` are imported by the functions that use them, on
 # the first translation request, so they add nothing to the cold start of the other routes.
 
@@ -35,9 +33,8 @@ DEFAULT_SEGMENT_TOKENS = 128
 
 async def deeplx(call: Call) -> Reply:
     """DeepLX: `{text, source_lang, target_lang}` -> `{code, id, data, alternatives, ...}`."""
-    import languages
-    import translation
-
+    from formats import languages
+    from mapping import translation
     body = await call.json()
     items = translation.texts(body.get("text"), many=False)
     target = translation.language(body.get("target_lang"), "target_lang", allow_auto=False)
@@ -52,9 +49,8 @@ async def deeplx(call: Call) -> Reply:
 
 async def deepl(call: Call) -> Reply:
     """DeepL API v2: JSON or form body -> `{translations: [{detected_source_language, text}]}`."""
-    import languages
-    import translation
-
+    from formats import languages
+    from mapping import translation
     fields = await _deepl_fields(call)
     items = translation.texts(fields.get("text"), many=True)
     target = translation.language(fields.get("target_lang"), "target_lang", allow_auto=False)
@@ -69,8 +65,7 @@ async def deepl(call: Call) -> Reply:
 
 async def deepl_languages(call: Call) -> Reply:
     """DeepL's `/v2/languages?type=source|target`: the languages m2m100 translates."""
-    import translation
-
+    from mapping import translation
     fields = await _deepl_fields(call, optional=True)
     kind = translation.list_kind(fields["type"] if "type" in fields else call.query.get("type"))
     return json_reply(translation.deepl_languages(kind))
@@ -78,23 +73,20 @@ async def deepl_languages(call: Call) -> Reply:
 
 async def deepl_usage(call: Call) -> Reply:
     """DeepL's `/v2/usage`: this server keeps no per-key count and enforces no quota."""
-    import translation
-
+    from mapping import translation
     await _deepl_fields(call, optional=True)
     return json_reply(translation.deepl_usage())
 
 
 def render_deeplx(err: ApiError) -> Reply:
     """Errors on /translate as DeepLX writes them."""
-    import translation
-
+    from mapping import translation
     return json_reply(translation.deeplx_error(err), err.status)
 
 
 def render_deepl(err: ApiError) -> Reply:
     """Errors on the /v2/* routes as DeepL writes them."""
-    import translation
-
+    from mapping import translation
     return json_reply(translation.deepl_error(err), translation.deepl_status(err))
 
 
@@ -102,8 +94,7 @@ async def translate_texts(
     call: Call, texts: list[str], source: str | None, target: str
 ) -> list[tuple[str, str]]:
     """(source language, translation) for each text, in order."""
-    import translation
-
+    from mapping import translation
     settings = config.load(call.env.vars)
     model = catalog.model_for(None, catalog.TRANSLATION, settings)
     budget = float(model.params.get("segment_tokens", DEFAULT_SEGMENT_TOKENS))
@@ -132,9 +123,7 @@ async def translate_texts(
 
 
 def _detected(text: str, index: int, count: int, target: str) -> str:
-    import langdetect
-    import languages
-
+    from formats import langdetect, languages
     found = langdetect.detect(text)
     if found.language == langdetect.NO_TEXT:
         return target  # no letters: the text is returned as is

@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import catalog
-import chatmap
-import config
+from core import config
 from handlers.chat import chat_stream, prompt_text_of
+from mapping import catalog, chat
 from tests.chunking import split_at
 
 pytestmark = pytest.mark.emulator
@@ -162,10 +161,10 @@ def reference(body: dict, upstream: bytes, stream_id: str, created: int) -> byte
     """What `ChatStream` alone makes of the whole upstream stream, built as the handler does."""
     model = catalog.model_for(body["model"], catalog.CHAT, config.load({}))
     if "prompt" in body:
-        request = chatmap.completion_request(body, model, body["prompt"])
+        request = chat.completion_request(body, model, body["prompt"])
         stream = chat_stream(request, body["prompt"], stream_id, created, text_completion=True)
     else:
-        request = chatmap.chat_request(body, model)
+        request = chat.chat_request(body, model)
         stream = chat_stream(request, prompt_text_of(request.inputs), stream_id, created)
     return stream.feed(b"") + stream.feed(upstream) + stream.end()
 

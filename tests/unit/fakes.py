@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import app
-from errors import upstream_error
-from exchange import Call, Env, Reply, StreamBody, StreamInput
+from core.errors import upstream_error
+from core.exchange import Call, Env, Reply, StreamBody, StreamInput
 
 
 class FakeStream:

@@ -10,13 +10,11 @@ import math
 import pytest
 
 import app
-import catalog
-import speech
-import subtitles
-import transcripts
-from catalog import Model
-from exchange import ByteList, Form, StreamBody, StreamInput
-from subtitles import Cue
+from core.exchange import ByteList, Form, StreamBody, StreamInput
+from formats import subtitles
+from formats.subtitles import Cue
+from mapping import catalog, speech, transcripts
+from mapping.catalog import Model
 from tests.audio_samples import wav_tone
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, FakeUpload, body_json, make_call, run
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import catalog
-from config import load
-from errors import ApiError
+from core.config import load
+from core.errors import ApiError
+from mapping import catalog
 from tests.unit.fakes import AUTH, body_json, make_call, run
 
 PLAIN = load({})

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-import catalog
-import chatmap
-from config import load
-from errors import ApiError
+from core.config import load
+from core.errors import ApiError
+from mapping import catalog, chat
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, body_json, make_call, run
 
 LLAMA = catalog.MODELS["@cf/meta/llama-3.3-70b-instruct-fp8-fast"]
@@ -19,7 +18,7 @@ R1 = catalog.MODELS["@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"]
 USER = [{"role": "user", "content": "Hi"}]
 
 
-def chat(body: dict, answer=None, vars=None):
+def post_chat(body: dict, answer=None, vars=None):
     ai = FakeAi(answer) if answer else FakeAi()
     reply = run(
         make_call("POST", "/v1/chat/completions", body=body, headers=AUTH, ai=ai, vars=vars)
@@ -28,7 +27,7 @@ def chat(body: dict, answer=None, vars=None):
 
 
 def error_of(body: dict) -> dict:
-    reply, ai = chat(body)
+    reply, ai = post_chat(body)
     assert reply.status == 400, reply.body
     assert not ai.calls
     return body_json(reply)["error"]
@@ -38,13 +37,13 @@ def error_of(body: dict) -> dict:
 
 
 def test_default_max_tokens_is_never_workers_ais_256():
-    request = chatmap.chat_request({"messages": USER}, LLAMA)
+    request = chat.chat_request({"messages": USER}, LLAMA)
     assert request.inputs["max_tokens"] == LLAMA.max_tokens > 256
 
 
 def test_default_max_tokens_fits_the_context_window():
     long = [{"role": "user", "content": "x" * 60000}]
-    request = chatmap.chat_request({"messages": long}, LLAMA)
+    request = chat.chat_request({"messages": long}, LLAMA)
     assert request.inputs["max_tokens"] <= LLAMA.context_window - 20000
 
 
@@ -62,7 +61,7 @@ def test_max_completion_tokens_wins_and_sampling_is_mapped():
         "user": "u1",
         "unknown_field": True,
     }
-    inputs = chatmap.chat_request(body, LLAMA).inputs
+    inputs = chat.chat_request(body, LLAMA).inputs
     assert inputs["max_tokens"] == 50
     assert inputs["temperature"] == 0.2
     assert inputs["top_p"] == 0.001
@@ -80,7 +79,7 @@ def test_content_parts_and_developer_role():
         {"role": "developer", "content": "Be terse."},
         {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
     ]
-    mapped = chatmap.chat_request({"messages": messages}, LLAMA).inputs["messages"]
+    mapped = chat.chat_request({"messages": messages}, LLAMA).inputs["messages"]
     assert mapped == [
         {"role": "system", "content": "Be terse."},
         {"role": "user", "content": "a\nb"},
@@ -103,7 +102,7 @@ def test_tool_history_gets_ids_every_schema_accepts():
         },
         {"role": "tool", "tool_call_id": "call_abc_123", "content": "cold"},
     ]
-    mapped = chatmap.chat_request({"messages": messages}, SCOUT).inputs["messages"]
+    mapped = chat.chat_request({"messages": messages}, SCOUT).inputs["messages"]
     upstream_id = mapped[1]["tool_calls"][0]["id"]
     assert len(upstream_id) == 9 and upstream_id.isalnum()
     assert mapped[2]["tool_call_id"] == upstream_id
@@ -121,12 +120,12 @@ def test_tools_and_tool_choice():
         },
         {"type": "function", "function": {"name": "b"}},
     ]
-    inputs = chatmap.chat_request({"messages": USER, "tools": tools}, LLAMA).inputs
+    inputs = chat.chat_request({"messages": USER, "tools": tools}, LLAMA).inputs
     assert [t["function"]["name"] for t in inputs["tools"]] == ["a", "b"]
     assert inputs["tools"][0]["function"]["parameters"]["properties"]["x"]["description"] == ""
-    none = chatmap.chat_request({"messages": USER, "tools": tools, "tool_choice": "none"}, LLAMA)
+    none = chat.chat_request({"messages": USER, "tools": tools, "tool_choice": "none"}, LLAMA)
     assert "tools" not in none.inputs
-    named = chatmap.chat_request(
+    named = chat.chat_request(
         {
             "messages": USER,
             "tools": tools,
@@ -140,15 +139,15 @@ def test_tools_and_tool_choice():
 def test_json_schema_wrapper_is_unwrapped_for_native_models():
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
     fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema, "strict": True}}
-    native = chatmap.chat_request({"messages": USER, "response_format": fmt}, LLAMA).inputs
+    native = chat.chat_request({"messages": USER, "response_format": fmt}, LLAMA).inputs
     assert native["response_format"] == {"type": "json_schema", "json_schema": schema}
-    shaped = chatmap.chat_request({"messages": USER, "response_format": fmt}, QWEN3).inputs
+    shaped = chat.chat_request({"messages": USER, "response_format": fmt}, QWEN3).inputs
     assert shaped["response_format"] == fmt
 
 
 def test_native_json_mode_does_not_stream_upstream():
     body = {"messages": USER, "stream": True, "response_format": {"type": "json_object"}}
-    request = chatmap.chat_request(body, LLAMA)
+    request = chat.chat_request(body, LLAMA)
     assert request.stream and "stream" not in request.inputs
 
 
@@ -205,7 +204,7 @@ def test_wrong_task_model_is_400():
 
 
 def test_native_answer_becomes_chat_completion():
-    reply, ai = chat(
+    reply, ai = post_chat(
         {"model": "gpt-4o-mini", "messages": USER},
         lambda m, i: {
             "response": "Hello!",
@@ -230,7 +229,7 @@ def test_native_answer_becomes_chat_completion():
 
 
 def test_native_tool_calls_get_ids_and_string_arguments():
-    reply, _ = chat(
+    reply, _ = post_chat(
         {"messages": USER, "tools": [{"type": "function", "function": {"name": "f"}}]},
         lambda m, i: {"response": "", "tool_calls": [{"name": "f", "arguments": {"q": "x"}}]},
     )
@@ -253,7 +252,7 @@ def test_openai_shaped_answer_keeps_reasoning_separate():
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
-    reply, _ = chat({"model": "@cf/qwen/qwen3-30b-a3b-fp8", "messages": USER}, lambda m, i: answer)
+    reply, _ = post_chat({"model": "@cf/qwen/qwen3-30b-a3b-fp8", "messages": USER}, lambda m, i: answer)
     message = body_json(reply)["choices"][0]["message"]
     assert message == {"role": "assistant", "content": "4", "reasoning_content": "2+2"}
 
@@ -267,7 +266,7 @@ def test_responses_shaped_answer_from_gpt_oss():
         ],
         "usage": {"input_tokens": 4, "output_tokens": 6, "total_tokens": 10},
     }
-    reply, _ = chat({"model": "gpt-oss-120b", "messages": USER}, lambda m, i: answer)
+    reply, _ = post_chat({"model": "gpt-oss-120b", "messages": USER}, lambda m, i: answer)
     body = body_json(reply)
     assert body["choices"][0]["message"]["content"] == "Done."
     assert body["choices"][0]["message"]["reasoning_content"] == "hmm"
@@ -275,7 +274,7 @@ def test_responses_shaped_answer_from_gpt_oss():
 
 
 def test_deepseek_inline_thought_without_opening_tag():
-    reply, _ = chat(
+    reply, _ = post_chat(
         {"model": R1.id, "messages": USER}, lambda m, i: {"response": "Okay, 2+2.\n</think>\n\n4"}
     )
     message = body_json(reply)["choices"][0]["message"]
@@ -283,7 +282,7 @@ def test_deepseek_inline_thought_without_opening_tag():
 
 
 def test_json_mode_object_response_is_serialised():
-    reply, _ = chat(
+    reply, _ = post_chat(
         {"messages": USER, "response_format": {"type": "json_object"}},
         lambda m, i: {"response": {"a": 1}},
     )
@@ -291,14 +290,14 @@ def test_json_mode_object_response_is_serialised():
 
 
 def test_stop_is_enforced_by_the_gateway():
-    reply, _ = chat({"messages": USER, "stop": "END"}, lambda m, i: {"response": "abc END xyz"})
+    reply, _ = post_chat({"messages": USER, "stop": "END"}, lambda m, i: {"response": "abc END xyz"})
     choice = body_json(reply)["choices"][0]
     assert choice["message"]["content"] == "abc "
     assert choice["finish_reason"] == "stop"
 
 
 def test_length_finish_reason():
-    reply, _ = chat(
+    reply, _ = post_chat(
         {"messages": USER, "max_tokens": 2},
         lambda m, i: {"response": "a b", "usage": {"prompt_tokens": 1, "completion_tokens": 2}},
     )
@@ -306,14 +305,14 @@ def test_length_finish_reason():
 
 
 def test_upstream_errors_are_mapped():
-    reply, _ = chat({"messages": USER}, lambda m, i: RuntimeError("3040: No more data centers"))
+    reply, _ = post_chat({"messages": USER}, lambda m, i: RuntimeError("3040: No more data centers"))
     assert reply.status == 429
     assert body_json(reply)["error"]["code"] == "rate_limit_exceeded"
 
 
 def test_streaming_reply_is_sse_and_incrementally_transcoded():
     upstream = FakeStream([b'data: {"response":"He', b'y","p":"ab"}\n\ndata: [DONE]\n\n'])
-    reply, ai = chat({"messages": USER, "stream": True}, lambda m, i: upstream)
+    reply, ai = post_chat({"messages": USER, "stream": True}, lambda m, i: upstream)
     assert ai.calls[0][1]["stream"] is True
     assert reply.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert '"content":"Hey"' in reply.body
@@ -321,7 +320,7 @@ def test_streaming_reply_is_sse_and_incrementally_transcoded():
 
 
 def test_streaming_request_answered_whole_is_replayed_as_chunks():
-    reply, _ = chat(
+    reply, _ = post_chat(
         {
             "model": "gpt-oss-20b",
             "messages": USER,
@@ -338,13 +337,13 @@ def test_streaming_request_answered_whole_is_replayed_as_chunks():
 
 def test_stream_broken_mid_way_ends_with_error_event():
     upstream = FakeStream([b'data: {"response":"a","p":"x"}\n\n', b"never"], fail_after=1)
-    reply, _ = chat({"messages": USER, "stream": True}, lambda m, i: upstream)
+    reply, _ = post_chat({"messages": USER, "stream": True}, lambda m, i: upstream)
     assert '"code":"upstream_stream_error"' in reply.body
     assert reply.body.endswith("data: [DONE]\n\n")
 
 
 def test_gateway_option_when_configured():
-    _, ai = chat({"messages": USER}, vars={"API_KEYS": "sk-a", "AI_GATEWAY_ID": "gw"})
+    _, ai = post_chat({"messages": USER}, vars={"API_KEYS": "sk-a", "AI_GATEWAY_ID": "gw"})
     assert ai.calls[0][2] == {"gateway": {"id": "gw"}}
 
 

@@ -10,10 +10,10 @@ import struct
 
 import pytest
 
-import catalog
-import config
-from errors import ApiError
+from core import config
+from core.errors import ApiError
 from handlers import embeddings
+from mapping import catalog
 from tests.unit.fakes import AUTH, FakeAi, body_json, make_call, run
 
 BGE_M3 = "@cf/baai/bge-m3"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from errors import upstream_code, upstream_error
+from core.errors import upstream_code, upstream_error
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,12 @@ import zlib
 import pytest
 from PIL import Image
 
-import catalog
-import imagestore
-from errors import ApiError
-from exchange import FetchResult, FormInput, StoredObject
+from core.errors import ApiError
+from core.exchange import FetchResult, FormInput, StoredObject
 from handlers import images
+from mapping import catalog
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, body_json, make_call, run
+from upstream import imagestore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR-fake-png-body"
 JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg-body"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from errors import ApiError
+from core.errors import ApiError
 from handlers import moderations
-from llamaguard import (
+from mapping.moderation import (
     CATEGORIES,
     HAZARD_CATEGORIES,
     HAZARDS,

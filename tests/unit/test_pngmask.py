@@ -15,8 +15,7 @@ import zlib
 import pytest
 from PIL import Image
 
-import imagesize
-import pngmask
+from formats import imagesize, pngmask
 
 W, H = 13, 7  # odd sizes: row padding for sub-byte depths, lanes that are not a power of two
 FILTERS = (0, 1, 2, 3, 4)

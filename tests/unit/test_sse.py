@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sse
-from sse import ChatStream
+from mapping import chatstream
+from mapping.chatstream import ChatStream
 from tests.chunking import split_at
 
 NATIVE = (
@@ -290,8 +290,8 @@ def test_openai_shaped_content_is_spliced_with_our_envelope():
 
 def test_compact_openai_content_deltas_skip_json(monkeypatch):
     parsed = []
-    real = sse.json.loads
-    monkeypatch.setattr(sse.json, "loads", lambda data: parsed.append(data) or real(data))
+    real = chatstream.json.loads
+    monkeypatch.setattr(chatstream.json, "loads", lambda data: parsed.append(data) or real(data))
     run_chunks([OPENAI_SHAPED.encode()])
     texts = b"".join(parsed)
     assert "Hé".encode() not in texts and b"\\u00fc" not in texts  # spliced, never parsed
@@ -319,29 +319,29 @@ def test_any_chunking_of_an_openai_shaped_stream_gives_identical_output(cuts):
 
 def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     plain = transcoder()
-    assert plain.mode == sse.SPLICE
+    assert plain.mode == chatstream.SPLICE
     plain.feed(b'data: {"response":"hi","p":"ab"}\n\ndata: [DONE]\n\n')
-    assert plain.mode == sse.OVER  # anything after [DONE] is ignored
+    assert plain.mode == chatstream.OVER  # anything after [DONE] is ignored
     stopping = transcoder(stops=("END", "halt"))
-    assert stopping.mode == sse.SPLICE  # for text in which no stop can start
+    assert stopping.mode == chatstream.SPLICE  # for text in which no stop can start
     assert stopping.splice_heads().stop_triggers == b"E\\h"  # and no escape could spell one
     stopping.feed(b'data: {"response":"the EN","p":"ab"}\n\n')
-    assert stopping.mode == sse.PYTHON  # `EN` is held back: the next text decides
+    assert stopping.mode == chatstream.PYTHON  # `EN` is held back: the next text decides
     stopping.feed(b'data: {"response":"D","p":"ab"}\n\n')
-    assert stopping.stopped and stopping.mode == sse.PYTHON
+    assert stopping.stopped and stopping.mode == chatstream.PYTHON
 
     reasoning = transcoder(think_tags=True)
     reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
-    assert reasoning.mode == sse.REASON  # thought goes to reasoning_content, not content
+    assert reasoning.mode == chatstream.REASON  # thought goes to reasoning_content, not content
     reasoning.feed(b'data: {"response":" then </th","p":"ab"}\n\n')
-    assert reasoning.mode == sse.PYTHON  # the rest of `</think>` needs the next text
+    assert reasoning.mode == chatstream.PYTHON  # the rest of `</think>` needs the next text
     reasoning.feed(b'data: {"response":"ink>Answer","p":"ab"}\n\n')
-    assert reasoning.mode == sse.SPLICE
-    assert transcoder(think_tags=True, text_completion=True).mode == sse.PYTHON
+    assert reasoning.mode == chatstream.SPLICE
+    assert transcoder(think_tags=True, text_completion=True).mode == chatstream.PYTHON
 
     failed = transcoder()
     failed.feed(b'data: {"error":"overloaded"}\n\n')
-    assert failed.mode == sse.OVER
+    assert failed.mode == chatstream.OVER
 
 
 def test_splice_heads_wrap_a_literal_into_the_same_chunk_feed_makes():

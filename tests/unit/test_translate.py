@@ -9,14 +9,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import auth
-import config
-import langdetect
-import languages
 import routes
-import translation
-from errors import ApiError
-from exchange import Call
+from core import auth, config
+from core.errors import ApiError
+from core.exchange import Call
+from formats import langdetect, languages
+from mapping import translation
 from tests.unit.fakes import FakeAi, body_json, make_call, run
 
 M2M = "@cf/meta/m2m100-1.2b"

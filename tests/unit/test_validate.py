@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import validate
-from errors import ApiError
+from core import validate
+from core.errors import ApiError
 
 
 def _error(fn, *args, **kw) -> ApiError:

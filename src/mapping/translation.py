@@ -16,8 +16,8 @@ import unicodedata  # built into the interpreter: no cold-start cost
 from collections.abc import Iterable, Iterator
 from typing import Any, NotRequired, TypedDict
 
-import languages
-from errors import ApiError, invalid
+from core.errors import ApiError, invalid
+from formats import languages
 
 Part = tuple[str, bool]  # (text, whether it is sent to the model)
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from errors import ApiError
+from core.errors import ApiError
 
 # Llama Guard 3's hazard taxonomy (MLCommons AI Safety v0.5 plus S14).
 HAZARDS: dict[str, str] = {

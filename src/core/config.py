@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from errors import ApiError
+from core.errors import ApiError
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 

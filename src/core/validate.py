@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from errors import invalid
+from core.errors import invalid
 
 _MISSING = object()
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-import validate
-from catalog import NATIVE, Model
-from errors import invalid
+from core import validate
+from core.errors import invalid
+from mapping.catalog import NATIVE, Model
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 THINK_END = "</think>"

@@ -15,8 +15,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from config import Config
-from errors import ApiError
+from core.config import Config
+from core.errors import ApiError
 
 NO_KEYS_CONFIGURED = ApiError(
     401,

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import subtitles
-import validate
-from catalog import Model
-from errors import invalid
-from exchange import ByteList, StreamInput, dumps
-from subtitles import Cue
+from core import validate
+from core.errors import invalid
+from core.exchange import ByteList, StreamInput, dumps
+from formats import subtitles
+from formats.subtitles import Cue
+from mapping.catalog import Model
 
 TRANSCRIBE = "transcribe"
 TRANSLATE = "translate"

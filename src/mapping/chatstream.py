@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-import chatmap
-from exchange import dumps
+from core.exchange import dumps
+from mapping import chat
 
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, which sse_splice.mjs follows:
@@ -84,7 +84,7 @@ class ChatStream:
         self.finished = False
         self.done_seen = False
         self.stopped = False
-        self.usage: chatmap.Usage | None = None
+        self.usage: chat.Usage | None = None
         self.upstream_finish: str | None = None
         self.tool_count = 0
         self.tool_index: dict[Any, int] = {}
@@ -181,7 +181,7 @@ class ChatStream:
                 return
         if self.stops:
             text = self.holdback + text
-            cut, found = chatmap.apply_stops(text, self.stops)
+            cut, found = chat.apply_stops(text, self.stops)
             if found:
                 self.stopped = True
                 self.holdback = ""
@@ -198,12 +198,12 @@ class ChatStream:
         """Emit thought up to `</think>`; return what follows it (the answer)."""
         text = self.think_pending + text
         self.think_pending = ""
-        head, marker, tail = text.partition(chatmap.THINK_END)
+        head, marker, tail = text.partition(chat.THINK_END)
         if marker:
             self.thinking = False
             tail = tail.lstrip()
         else:
-            keep = _longest_prefix_tail(head, (chatmap.THINK_END, "<think>"))
+            keep = _longest_prefix_tail(head, (chat.THINK_END, "<think>"))
             if keep:
                 self.think_pending = head[-keep:]
                 head = head[:-keep]
@@ -268,7 +268,7 @@ class ChatStream:
                 out.append(self._delta({_TOOL: [delta]}))
 
     def _record_usage(self, raw: Any) -> None:
-        usage = chatmap.parse_usage(raw)
+        usage = chat.parse_usage(raw)
         if usage:
             self.usage = usage
 
@@ -278,7 +278,7 @@ class ChatStream:
         except ValueError:
             return  # not JSON: nothing a client could use
         if not isinstance(event, dict):
-            self._content(chatmap.as_text(event), out)
+            self._content(chat.as_text(event), out)
             return
         if "error" in event:
             raise _UpstreamEventError()
@@ -290,14 +290,14 @@ class ChatStream:
                     self.content_chars += len(reasoning)
                     out.append(self._delta({"reasoning_content": reasoning}))
                 if delta.get("content") is not None:
-                    self._content(chatmap.as_text(delta["content"]), out)
+                    self._content(chat.as_text(delta["content"]), out)
                 if delta.get(_TOOL):
                     self._tool_calls(delta[_TOOL], out)
                 if choice.get("finish_reason"):
                     self.upstream_finish = choice["finish_reason"]
         else:
             if "response" in event:
-                self._content(chatmap.as_text(event["response"]), out)
+                self._content(chat.as_text(event["response"]), out)
             if event.get(_TOOL):
                 self._tool_calls(event[_TOOL], out)
             if event.get("finish_reason"):
@@ -423,7 +423,7 @@ class ChatStream:
         event = ("data: " + dumps(error) + "\n\n").encode()
         return (b"" if self.started else self._start()) + event + DONE
 
-    def replay(self, answer: chatmap.Answer) -> bytes:
+    def replay(self, answer: chat.Answer) -> bytes:
         """A whole stream for an answer that arrived in one piece (JSON mode, gpt-oss)."""
         out = [self._start()]
         self.thinking = False  # the answer is already split into reasoning and content
@@ -450,10 +450,10 @@ class ChatStream:
             return "length"
         return "stop"
 
-    def _usage(self) -> chatmap.Usage:
+    def _usage(self) -> chat.Usage:
         if self.usage:
             return self.usage
-        prompt = chatmap.estimate_tokens(self.prompt_text)
+        prompt = chat.estimate_tokens(self.prompt_text)
         completion = self.content_chars // 3 + (1 if self.content_chars else 0)
         return {
             "prompt_tokens": prompt,

@@ -23,8 +23,8 @@ from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 from workers import Response
 
 import app
-from errors import ApiError, invalid, upstream_error
-from exchange import (
+from core.errors import ApiError, invalid, upstream_error
+from core.exchange import (
     ByteList,
     Call,
     Env,
@@ -295,7 +295,7 @@ async def _splicer() -> Any:
     """sse_splice.mjs, an ES module in the Worker bundle, imported once per isolate."""
     global _splice_module
     if _splice_module is None:
-        _splice_module = await _pyodide_entrypoint_helper.doAnImport("sse_splice.mjs")
+        _splice_module = await _pyodide_entrypoint_helper.doAnImport("bridge/sse_splice.mjs")
     return _splice_module
 
 

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from config import Config
-from errors import ApiError
-from exchange import Env
+from core.config import Config
+from core.errors import ApiError
+from core.exchange import Env
 
 # Keys are content hashes, so an object never changes once written.
 CACHE_CONTROL = "public, max-age=31536000, immutable"

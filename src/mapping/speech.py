@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import validate
-from catalog import Model
-from errors import ApiError, invalid
+from core import validate
+from core.errors import ApiError, invalid
+from mapping.catalog import Model
 
 MAX_INPUT = 4096  # characters, as OpenAI
 RESPONSE_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from config import Config
-from errors import ApiError, invalid, model_not_found
+from core.config import Config
+from core.errors import ApiError, invalid, model_not_found
 
 # Tasks, named for the endpoint family that serves them.
 CHAT = "chat"

@@ -1,0 +1,1 @@
+"""What every route shares: the exchange types, errors, settings, auth, CORS and validation."""

@@ -1,0 +1,1 @@
+"""Self-contained format libraries with no knowledge of the API: languages, PNG, subtitles."""

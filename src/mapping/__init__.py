@@ -1,0 +1,1 @@
+"""Pure OpenAI <-> Workers AI mapping, one module per API family, and the model catalog."""

@@ -1,0 +1,1 @@
+"""Calls to services other than the client: Workers AI runs and image storage."""
