@@ -73,7 +73,7 @@ async def handle(call: Call) -> Reply:
     """Answer one request; never raises."""
     origin = call.headers.get("origin")
     try:
-        settings = config.load(call.env.vars)
+        settings = call.settings = config.load(call.env.vars)
     except ApiError as err:
         reply = error_reply(err)
         reply.headers["x-request-id"] = call.request_id

@@ -97,7 +97,3 @@ def load(vars: Mapping[str, str]) -> Config:
     _cache[raw] = config
     return config
 
-
-def ai_options(config: Config) -> dict | None:
-    """Options for `env.AI.run`: route through AI Gateway when AI_GATEWAY_ID is set."""
-    return {"gateway": {"id": config.ai_gateway_id}} if config.ai_gateway_id else None

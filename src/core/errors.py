@@ -43,6 +43,25 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return ApiError(400, message, "invalid_request_error", param, code)
 
 
+def missing(param: str) -> ApiError:
+    """A 400 for a required field that is absent."""
+    return invalid(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+
+
+def too_large(limit: int, what: str = "The request body", param: str | None = None) -> ApiError:
+    """A 413 naming the limit that was passed."""
+    size = f"{limit / MiB:g} MB" if limit >= MiB else f"{limit / 1024:g} KB"
+    return ApiError(
+        413, f"{what} is larger than this endpoint accepts ({size}).",
+        "invalid_request_error", param, "request_too_large",
+    )  # fmt: skip
+
+
+def bad_upstream(detail: str) -> ApiError:
+    """A 502 for an upstream answer this Worker cannot use; `detail` says what was wrong."""
+    return ApiError(502, detail, "api_error", None, "upstream_error")
+
+
 def model_not_found(model: str) -> ApiError:
     """A 404 for a model id nothing can serve."""
     return ApiError(
@@ -83,6 +102,7 @@ _UPSTREAM: dict[int, tuple[int, str, str | None, bool]] = {
 _CODE_PREFIX = re.compile(r"^\s*(\d{3,5})\s*:\s*(.*)$", re.DOTALL)
 _NOISE_PREFIX = re.compile(r"^(?:(?:AiError|InferenceUpstreamError|Error)\s*:\s*)+")
 _MAX_DETAIL = 500
+MiB = 1024 * 1024
 
 
 def upstream_code(message: str) -> int | None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.config import Config
 from core.errors import ApiError, invalid
 
 JSON_TYPE = "application/json"
@@ -217,6 +218,7 @@ class Call:
     origin_url: str = ""  # scheme://host of the request, for absolute URLs in answers
     params: dict[str, str] = field(default_factory=dict)
     max_body: int = 0
+    settings: Config = field(default_factory=Config)  # parsed once per request by `app`
 
     async def json(self) -> dict:
         """The body as a JSON object, or a 400 naming what is wrong with it."""

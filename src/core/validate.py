@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from core.errors import invalid
+from core.errors import invalid, missing
 
 _MISSING = object()
 
@@ -37,9 +37,7 @@ def required_str(body: Mapping[str, Any], param: str, *, allow_empty: bool = Fal
     """A present string field."""
     value = body.get(param, _MISSING)
     if value is _MISSING or value is None:
-        raise invalid(
-            f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
-        )
+        raise missing(param)
     if not isinstance(value, str):
         raise _type_error(param, "a string", value)
     if not allow_empty and not value.strip():

@@ -61,3 +61,16 @@ def _webp(data: bytes) -> tuple[int, int] | None:
         height = int.from_bytes(data[27:30], "little") + 1
         return width, height
     return None
+
+
+def sniff(data: bytes) -> str:
+    """The image content type from the first bytes (Workers AI does not always say)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    return "application/octet-stream"

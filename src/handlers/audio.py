@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import config
-from core.errors import ApiError, invalid
+from core.errors import ApiError, bad_upstream, invalid, missing
 from core.exchange import Call, Reply, StreamBody, form_values
 from mapping import catalog, speech, transcripts
+from upstream import ai
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024  # OpenAI's upload limit
 
@@ -28,7 +28,7 @@ async def translate(call: Call) -> Reply:
 def _upload(form: Any) -> Any:
     upload = form.get("file")
     if upload is None:
-        raise invalid("Missing required parameter: 'file'.", "file", "missing_required_parameter")
+        raise missing("file")
     if isinstance(upload, str) or not hasattr(upload, "bytes"):
         raise invalid("'file' must be an uploaded file (multipart/form-data).", "file")
     if upload.size > MAX_AUDIO_BYTES:
@@ -51,7 +51,7 @@ async def _recognize(call: Call, task: str) -> Reply:
         *form_values(form, "timestamp_granularities"),
     ]
     request = transcripts.parse_request(form, task, granularities)
-    settings = config.load(call.env.vars)
+    settings = call.settings
     model = catalog.model_for(request.model, catalog.TRANSCRIPTION, settings)
     if task == transcripts.TRANSLATE and model.listed and not model.params.get("translate"):
         raise invalid(
@@ -67,7 +67,7 @@ async def _recognize(call: Call, task: str) -> Reply:
         audio = await upload.bytes()
     inputs = transcripts.to_upstream(model, audio, request)
     del audio  # the inputs hold the only copy the binding needs
-    output = await call.env.ai.run(model.id, inputs, config.ai_options(settings))
+    output = await ai.run(call, model.id, inputs)
     try:
         body, content_type = transcripts.render(output, request, model)
     except ValueError:
@@ -80,11 +80,11 @@ async def create_speech(call: Call) -> Reply:
     body = await call.json()
     model_name = body.get("model")
     if model_name is None or model_name == "":
-        raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
-    settings = config.load(call.env.vars)
+        raise missing("model")
+    settings = call.settings
     model = catalog.model_for(model_name, catalog.SPEECH, settings)
     plan = speech.to_upstream(body, model)
-    output = await call.env.ai.run(model.id, plan.inputs)
+    output = await ai.run(call, model.id, plan.inputs)
     headers = {"content-type": plan.content_type}
     if hasattr(output, "read_all"):
         # aura's audio stream goes to the client without passing through Python.
@@ -96,10 +96,6 @@ async def create_speech(call: Call) -> Reply:
 
 
 def _bad_upstream(model_id: str) -> ApiError:
-    return ApiError(
-        502,
-        f"Workers AI answered `{model_id}` in a shape this gateway does not understand.",
-        "api_error",
-        None,
-        "upstream_error",
+    return bad_upstream(
+        f"Workers AI answered `{model_id}` in a shape this gateway does not understand."
     )

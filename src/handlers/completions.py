@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import time
 
-from core import config, validate
+from core import validate
 from core.errors import invalid
 from core.exchange import Call, Reply, json_reply
-from handlers.chat import completion_id, run_text, stream_reply, whole
 from mapping import catalog, chat
+from mapping.chatreply import completion_id, stream_reply
+from upstream import ai
 
 
 async def create(call: Call) -> Reply:
     """Create a text completion."""
     body = await call.json()
-    settings = config.load(call.env.vars)
+    settings = call.settings
     model = catalog.model_for(body.get("model"), catalog.CHAT, settings)
     prompts = chat.completion_prompts(body)
     echo = validate.optional_bool(body, "echo")
@@ -28,14 +29,14 @@ async def create(call: Call) -> Reply:
     if requests[0].stream:
         if len(prompts) > 1 or echo:
             raise invalid("Streaming supports one prompt without echo.", "stream")
-        result = await run_text(call, model, requests[0].inputs)
+        result = await ai.run(call, model.id, requests[0].inputs)
         return stream_reply(call, requests[0], result, prompts[0], text_completion=True)
-    results = await asyncio.gather(*(run_text(call, model, r.inputs) for r in requests))
+    results = await asyncio.gather(*(ai.run(call, model.id, r.inputs) for r in requests))
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):
         answer, finish, counts = chat.settle(
-            await whole(result), request, prompt, f"call_{cid}_"
+            await ai.whole(result), request, prompt, f"call_{cid}_"
         )
         choices.append(
             {

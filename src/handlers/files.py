@@ -9,7 +9,7 @@ plain path segment.
 from __future__ import annotations
 
 from core import config
-from core.errors import ApiError
+from core.errors import ApiError, bad_upstream
 from core.exchange import Call, Reply
 from upstream import imagestore
 
@@ -40,7 +40,7 @@ async def show(call: Call) -> Reply:
             None,
             "invalid_file_key",
         )
-    settings = config.load(call.env.vars)
+    settings = call.settings
     if call.env.images is not None:
         return await _from_bucket(call, key)
     if settings.image_upload_url:
@@ -106,6 +106,4 @@ async def _from_upload_host(call: Call, settings: config.Config, key: str) -> Re
 
 
 def _bad_gateway() -> ApiError:
-    return ApiError(
-        502, "The image host did not return the image.", "api_error", None, "upstream_error"
-    )
+    return bad_upstream("The image host did not return the image.")

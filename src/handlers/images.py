@@ -1,245 +1,28 @@
-"""`POST /v1/images/generations`, `POST /v1/images/edits`, and chat-to-image.
-
-    OpenAI body --parse_job--> ImageJob --to_upstream--> Workers AI inputs (one call per image)
-    Workers AI answer (PNG/JPEG bytes, a stream of them, or {"image": base64}) --image_bytes-->
-    bytes --> `b64_json`, or a `url` from `imagestore.save` (R2, upload host, or a data: URL)
-
-Model facts (sizes, step fields, which optional inputs a schema has) come from the catalog's
-`params`; only inputs a model's schema has are sent (flux-1-schnell rejects any extra property).
-Edits turn OpenAI's transparent-area masks into SD's white-area ones (`pngmask`).
-"""
+"""`POST /v1/images/generations` and `POST /v1/images/edits`: HTTP glue over
+`mapping.images` (requests) and `upstream.imagegen` (runs and storage)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
-from core import config, validate
-from core.errors import ApiError, invalid
-from core.exchange import Call, FormInput, Reply, Upload, json_reply
-from formats import imagesize, pngmask
-from mapping import catalog
+from core.errors import invalid, missing
+from core.exchange import Call, Reply, Upload, json_reply
+from formats import imagesize
+from mapping import catalog, images
 from mapping.catalog import Model
-from upstream import imagestore
-
-MAX_N = 4  # upstream calls per request: each is a full generation (time, neurons, subrequests)
-QUALITIES = ("auto", "standard", "medium", "hd", "high", "low")
-RESPONSE_FORMATS = ("b64_json", "url")
-MAX_SEED = 2**32 - 1
-EDIT_FAMILY = (
-    "@cf/runwayml/stable-diffusion-v1-5-img2img",
-    "@cf/runwayml/stable-diffusion-v1-5-inpainting",
-)
-
-# What an id outside the catalog gets: the prompt, and a size only when one is asked for.
-_UNLISTED: dict[str, Any] = {**catalog.IMAGE_DEFAULTS, "sizes": (64, 4096), "default_size": None}
+from upstream import imagegen, imagestore
 
 
-def facts(model: Model) -> Mapping[str, Any]:
-    """The model's image parameters (catalog `params`, or conservative ones for other ids)."""
-    return model.params if model.params else _UNLISTED
-
-
-@dataclass(frozen=True)
-class ImageJob:
-    """An image request after validation, independent of the upstream model's input form."""
-
-    prompt: str
-    n: int = 1
-    size: tuple[int, int] | None = None
-    steps: int | None = None
-    response_format: str = "b64_json"
-    seed: int | None = None
-    negative_prompt: str | None = None
-    guidance: float | None = None
-    strength: float | None = None
-    revised_prompt: str | None = None  # set when the prompt sent differs from the one received
-
-
-def parse_size(value: Any, model: Model, default: tuple[int, int] | None) -> tuple[int, int] | None:
-    """OpenAI's `size` ("WxH" or "auto") as width and height the model can make."""
-    f = facts(model)
-    if value is None or value == "auto":
-        return default
-    if not isinstance(value, str):
-        raise invalid(f"Invalid type for 'size': expected a string, but got {value!r}.", "size")
-    width_text, sep, height_text = value.strip().lower().partition("x")
-    if not sep or not width_text.isdigit() or not height_text.isdigit():
-        raise invalid(
-            f"Invalid value for 'size': '{value}'. Use 'WIDTHxHEIGHT' (e.g. '1024x1024') or "
-            "'auto'.",
-            "size",
-            "invalid_value",
-        )
-    width, height = int(width_text), int(height_text)
-    sizes = f["sizes"]
-    if sizes is None:
-        fixed = f["default_size"]
-        if (width, height) != fixed:
-            shown = f"{fixed[0]}x{fixed[1]}"
-            raise invalid(
-                f"Invalid 'size': '{value}'. `{model.id}` makes {shown} images only; send "
-                f"'{shown}' or 'auto', or choose another model for other sizes.",
-                "size",
-                "invalid_value",
-            )
-        return fixed
-    low, high = sizes
-    if not (low <= width <= high and low <= height <= high):
-        raise invalid(
-            f"Invalid 'size': '{value}'. `{model.id}` makes images from {low} to {high} pixels "
-            "per side.",
-            "size",
-            "invalid_value",
-        )
-    multiple = f["size_multiple"]
-    if width % multiple or height % multiple:
-        raise invalid(
-            f"Invalid 'size': '{value}'. `{model.id}` needs width and height in multiples of "
-            f"{multiple}.",
-            "size",
-            "invalid_value",
-        )
-    return width, height
-
-
-def parse_job(body: Mapping[str, Any], model: Model, *, edit: bool = False) -> ImageJob:
-    """Validate an OpenAI image request (generation or edit) for `model`."""
-    f = facts(model)
-    prompt = validate.required_str(body, "prompt").strip()
-    revised = None
-    if f["max_prompt"] and len(prompt) > f["max_prompt"]:
-        # OpenAI's own limits are longer (4000 for dall-e-3); shorten and say so.
-        prompt = prompt[: f["max_prompt"]]
-        revised = prompt
-    n = validate.optional_int(body, "n", 1, MAX_N, 1)
-    default_size = None if edit else f["default_size"]
-    size = parse_size(body.get("size"), model, default_size)
-    quality = validate.one_of(body, "quality", QUALITIES, "auto")
-    steps = f["quality_steps"].get("high" if quality == "hd" else quality) if f["steps"] else None
-    response_format = validate.one_of(body, "response_format", RESPONSE_FORMATS, "b64_json")
-    seed = validate.optional_int(body, "seed", 0, MAX_SEED)
-    negative_prompt = validate.optional_str(body, "negative_prompt")
-    guidance = validate.optional_number(body, "guidance")
-    if guidance is not None and "guidance" in f["options"]:
-        guidance = validate.optional_number(body, "guidance", *f["guidance"])
-    strength = validate.optional_number(body, "strength", 0, 1) if edit else None
-    return ImageJob(
-        prompt=prompt,
-        n=n or 1,
-        size=size,
-        steps=steps,
-        response_format=response_format or "b64_json",
-        seed=seed,
-        negative_prompt=negative_prompt or None,
-        guidance=guidance,
-        strength=strength,
-        revised_prompt=revised,
-    )
-
-
-def seeds(job: ImageJob, model: Model, pick: Any = secrets.randbelow) -> list[int | None]:
-    """One seed per image: distinct ones when the model takes a seed and n > 1."""
-    if "seed" not in facts(model)["options"]:
-        return [None] * job.n  # Workers AI draws its own per call
-    if job.n == 1:
-        return [job.seed]
-    base = job.seed if job.seed is not None else pick(2**31)
-    return [(base + i) % (MAX_SEED + 1) for i in range(job.n)]
-
-
-def to_upstream(
-    job: ImageJob,
-    model: Model,
-    seed: int | None = None,
-    image: bytes | None = None,
-    mask: bytes | None = None,
-) -> dict:
-    """Workers AI inputs for one image, with only the fields the model's schema has."""
-    f = facts(model)
-    options = f["options"]
-    inputs: dict[str, Any] = {"prompt": job.prompt}
-    if job.size is not None and f["sizes"] is not None:  # a fixed size is not an input
-        inputs["width"], inputs["height"] = job.size
-    if f["steps"] and job.steps is not None:
-        inputs[f["steps"]] = job.steps
-    if "seed" in options and seed is not None:
-        inputs["seed"] = seed
-    if "negative_prompt" in options and job.negative_prompt:
-        inputs["negative_prompt"] = job.negative_prompt
-    if "guidance" in options and job.guidance is not None:
-        inputs["guidance"] = job.guidance
-    if image is not None:
-        inputs["image"] = list(image)  # the SD schema's uint8 array
-        if job.strength is not None:
-            inputs["strength"] = job.strength
-    if mask is not None:
-        inputs["mask"] = list(mask)
-    if f["input"] == "multipart":
-        return {"multipart": FormInput({k: _form_text(v) for k, v in inputs.items()})}
-    return inputs
-
-
-def _form_text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
-def _no_image(detail: str) -> ApiError:
-    return ApiError(
-        502, f"Workers AI returned no image ({detail}).", "api_error", None, "upstream_error"
-    )
-
-
-async def image_bytes(result: Any) -> bytes:
-    """The picture from any upstream answer: bytes, a stream of them, or {"image": base64}."""
-    if isinstance(result, (bytes, bytearray, memoryview)):
-        data = bytes(result)
-    elif hasattr(result, "read_all"):
-        data = await result.read_all()
-    elif isinstance(result, Mapping) and isinstance(result.get("image"), str):
-        text = result["image"]
-        if text.startswith("data:"):
-            text = text.partition(",")[2]
-        try:
-            data = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise _no_image("the image field is not base64") from None
-    else:
-        raise _no_image("unexpected answer shape")
-    if not data:
-        raise _no_image("empty answer")
-    return data
-
-
-async def _generate(
-    call: Call,
-    model: Model,
-    job: ImageJob,
-    image: bytes | None = None,
-    mask: bytes | None = None,
-) -> list[bytes]:
-    """Run the n upstream calls concurrently; the first failure fails the request."""
-
-    async def one(seed: int | None) -> bytes:
-        inputs = to_upstream(job, model, seed, image, mask)
-        return await image_bytes(await call.env.ai.run(model.id, inputs))
-
-    return list(await asyncio.gather(*(one(seed) for seed in seeds(job, model))))
-
-
-async def _answer(call: Call, job: ImageJob, pictures: list[bytes]) -> Reply:
-    settings = config.load(call.env.vars)
+async def _answer(call: Call, job: images.ImageJob, pictures: list[bytes]) -> Reply:
+    settings = call.settings
 
     async def item(data: bytes) -> dict:
         if job.response_format == "url":
             url = await imagestore.save(
-                call.env, settings, call.origin_url, data, imagestore.sniff(data)
+                call.env, settings, call.origin_url, data, imagesize.sniff(data)
             )
             entry: dict[str, Any] = {"url": url}
         else:
@@ -253,80 +36,27 @@ async def _answer(call: Call, job: ImageJob, pictures: list[bytes]) -> Reply:
 
 
 def _image_model(call: Call, name: Any) -> Model:
-    settings = config.load(call.env.vars)
+    settings = call.settings
     return catalog.model_for(name, catalog.IMAGE, settings)
 
 
-def _needs_edit_endpoint(model: Model) -> ApiError:
-    return ApiError(
-        400,
-        f"`{model.id}` changes an input image; send it to /v1/images/edits.",
-        "invalid_request_error",
-        "model",
-        "model_not_supported",
-    )
 
 
 async def generate(call: Call) -> Reply:
     """`POST /v1/images/generations`."""
     body = await call.json()
     model = _image_model(call, body.get("model"))
-    if facts(model)["edit"]:
-        raise _needs_edit_endpoint(model)
-    job = parse_job(body, model)
-    return await _answer(call, job, await _generate(call, model, job))
+    if images.facts(model)["edit"]:
+        raise images.needs_edit_endpoint(model)
+    job = images.parse_job(body, model)
+    return await _answer(call, job, await imagegen.generate(call, model, job))
 
 
-# --- edits ------------------------------------------------------------------------------------
-
-_INT_FIELDS = ("n", "seed")
-_NUMBER_FIELDS = ("strength", "guidance")
 
 
-def form_body(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The text fields of a multipart edit request, with numbers parsed (400 naming the field)."""
-    body: dict[str, Any] = {}
-    for key, value in form.items():
-        if not isinstance(value, str):
-            continue
-        if key in _INT_FIELDS or key in _NUMBER_FIELDS:
-            if not value.strip():
-                continue
-            try:
-                body[key] = int(value) if key in _INT_FIELDS else float(value)
-            except ValueError:
-                kind = "an integer" if key in _INT_FIELDS else "a number"
-                raise invalid(
-                    f"Invalid type for '{key}': expected {kind}, but got '{value}'.", key
-                ) from None
-        else:
-            body[key] = value
-    return body
 
 
-def edit_model(name: Any, has_mask: bool, settings: config.Config) -> Model:
-    """The SD 1.5 model for an edit: a mask means inpainting, none means img2img.
 
-    OpenAI names (and no name) map onto that pair; so do both of its own ids, since which one
-    is needed depends only on the mask. Another image model cannot edit.
-    """
-    wanted = name.strip() if isinstance(name, str) else name
-    pick = catalog.MODELS[EDIT_FAMILY[1] if has_mask else EDIT_FAMILY[0]]
-    if not wanted or wanted in catalog.ALIASES or wanted in settings.model_aliases:
-        return pick  # dall-e-2 / gpt-image-1 edits: the only edit models there are
-    model = catalog.model_for(wanted, catalog.IMAGE, settings)
-    if model.id in EDIT_FAMILY:
-        return pick
-    if facts(model)["edit"]:
-        return model
-    raise ApiError(
-        400,
-        f"`{model.id}` cannot edit images; use {EDIT_FAMILY[0]} (or, with a mask, "
-        f"{EDIT_FAMILY[1]}).",
-        "invalid_request_error",
-        "model",
-        "model_not_supported",
-    )
 
 
 async def _upload_bytes(
@@ -334,14 +64,12 @@ async def _upload_bytes(
 ) -> bytes | None:
     if upload is None or (isinstance(upload, str) and not upload and not required):
         if required:
-            raise invalid(
-                f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
-            )
+            raise missing(param)
         return None
     if isinstance(upload, str):
         raise invalid(f"'{param}' must be a file (a multipart file part).", param)
     data = await upload.bytes()
-    kind = imagestore.sniff(data)
+    kind = imagesize.sniff(data)
     if png_only and kind != "image/png":
         # OpenAI's masks are PNGs: their transparency is what marks the area to edit.
         raise invalid(f"'{param}' must be a PNG image.", param, "invalid_image")
@@ -350,41 +78,8 @@ async def _upload_bytes(
     return data
 
 
-def _unreadable(param: str, exc: pngmask.PngError) -> ApiError:
-    return invalid(f"Could not read '{param}': {exc}.", param, "invalid_image")
 
 
-def inpainting_mask(image: bytes, mask: bytes | None) -> bytes | None:
-    """The mask to send to SD inpainting (white = repaint), or None for img2img.
-
-    OpenAI's convention wins wherever there is transparency: the fully transparent pixels of a
-    PNG mask, or without a mask those of a PNG image, are the area to edit. A mask with no fully
-    transparent pixel is taken to be in SD's convention already and is sent unchanged.
-    """
-    if mask is None:
-        if imagestore.sniff(image) != "image/png":
-            return None
-        try:
-            return pngmask.sd_mask(image)
-        except pngmask.PngError as exc:
-            raise _unreadable("image", exc) from None
-    try:
-        header = pngmask.read_header(mask)
-    except pngmask.PngError as exc:
-        raise _unreadable("mask", exc) from None
-    size = imagesize.dimensions(image)
-    if size is not None and size != (header.width, header.height):
-        raise invalid(
-            f"'mask' is {header.width}x{header.height} but 'image' is {size[0]}x{size[1]}; "
-            "they must be the same size.",
-            "mask",
-            "invalid_value",
-        )
-    try:
-        converted = pngmask.sd_mask(mask)
-    except pngmask.PngError as exc:
-        raise _unreadable("mask", exc) from None
-    return mask if converted is None else converted
 
 
 async def edit(call: Call) -> Reply:
@@ -395,64 +90,16 @@ async def edit(call: Call) -> Reply:
         image_part = form.get("image[]")
     image = await _upload_bytes(image_part, "image", True)
     mask = await _upload_bytes(form.get("mask"), "mask", False, png_only=True)
-    body = form_body(form)
-    mask = inpainting_mask(image, mask)
-    model = edit_model(body.get("model"), mask is not None, config.load(call.env.vars))
-    job = parse_job(body, model, edit=True)
-    return await _answer(call, job, await _generate(call, model, job, image, mask))
+    body = images.form_body(form)
+    mask = images.inpainting_mask(image, mask)
+    model = images.edit_model(body.get("model"), mask is not None, call.settings)
+    job = images.parse_job(body, model, edit=True)
+    return await _answer(call, job, await imagegen.generate(call, model, job, image, mask))
 
 
-# --- chat-to-image ----------------------------------------------------------------------------
 
 
-def last_user_text(messages: Any) -> str:
-    """The text of the last user message (string content or its text parts)."""
-    if not isinstance(messages, list) or not messages:
-        raise invalid("Missing required parameter: 'messages'.", "messages")
-    for message in reversed(messages):
-        if not isinstance(message, dict) or message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            text = content
-        elif isinstance(content, list):
-            text = "\n".join(
-                part["text"]
-                for part in content
-                if isinstance(part, dict)
-                and part.get("type") == "text"
-                and isinstance(part.get("text"), str)
-            )
-        else:
-            text = ""
-        if text.strip():
-            return text.strip()
-        break
-    raise invalid(
-        "An image model draws the text of the last user message; it has none.", "messages"
-    )
 
 
-def markdown_image(prompt: str, url: str) -> str:
-    """`![alt](url)` with the prompt as alt text, shortened and safe inside the brackets."""
-    alt = " ".join(prompt.split())
-    alt = alt.replace("\\", "").replace("[", "(").replace("]", ")")
-    if len(alt) > 100:
-        alt = alt[:99] + "…"
-    return f"![{alt}]({url})"
 
 
-async def chat_picture(call: Call, body: dict, model: Model) -> str:
-    """The assistant message for `/v1/chat/completions` with an image model: the picture of the
-    last user message's text as a markdown image, stored like a `url` answer (R2, upload host,
-    or a data: URL). The chat handler wraps it as a completion or as chunks."""
-    if facts(model)["edit"]:
-        raise _needs_edit_endpoint(model)
-    job = parse_job({"prompt": last_user_text(body.get("messages"))}, model)
-    job = replace(job, response_format="url")
-    picture = (await _generate(call, model, job))[0]
-    settings = config.load(call.env.vars)
-    url = await imagestore.save(
-        call.env, settings, call.origin_url, picture, imagestore.sniff(picture)
-    )
-    return markdown_image(job.prompt, url)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from core import config
 from core.exchange import Call, Reply, json_reply
 from mapping import catalog
 
 
 async def list_models(call: Call) -> Reply:
     """Every catalog model and alias."""
-    settings = config.load(call.env.vars)
+    settings = call.settings
     return json_reply({"object": "list", "data": catalog.listing(settings)})
 
 
 async def retrieve(call: Call) -> Reply:
     """One model or alias; ids with slashes may be sent percent-encoded."""
-    settings = config.load(call.env.vars)
+    settings = call.settings
     return json_reply(catalog.describe(unquote(call.params["model"]), settings))

@@ -17,10 +17,11 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from core import auth, config
-from core.errors import ApiError, invalid
+from core import auth
+from core.errors import ApiError, bad_upstream, invalid
 from core.exchange import Call, Reply, json_reply
 from mapping import catalog
+from upstream import ai
 
 if TYPE_CHECKING:
     from mapping import translation
@@ -95,7 +96,7 @@ async def translate_texts(
 ) -> list[tuple[str, str]]:
     """(source language, translation) for each text, in order."""
     from mapping import translation
-    settings = config.load(call.env.vars)
+    settings = call.settings
     model = catalog.model_for(None, catalog.TRANSLATION, settings)
     budget = float(model.params.get("segment_tokens", DEFAULT_SEGMENT_TOKENS))
     plans: list[tuple[str, list[translation.Part] | None]] = []
@@ -110,8 +111,7 @@ async def translate_texts(
             if translate:
                 jobs.setdefault((segment, src), len(jobs))
         plans.append((src, parts))
-    options = {"gateway": {"id": settings.ai_gateway_id}} if settings.ai_gateway_id else None
-    outputs = await _run_all(call, model.id, list(jobs), target, options)
+    outputs = await _run_all(call, model.id, list(jobs), target)
     results: list[tuple[str, str]] = []
     for text, (src, parts) in zip(texts, plans, strict=True):
         if parts is None:
@@ -157,17 +157,14 @@ async def _run_all(
     model_id: str,
     jobs: list[tuple[str, str]],
     target: str,
-    options: dict | None,
 ) -> list[str]:
     """Translate every (segment, source) job, CONCURRENCY at a time, answers in job order."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(segment: str, source: str) -> str:
         async with gate:
-            result = await call.env.ai.run(
-                model_id,
-                {"text": segment, "source_lang": source, "target_lang": target},
-                options,
+            result = await ai.run(
+                call, model_id, {"text": segment, "source_lang": source, "target_lang": target}
             )
         return _translated_text(result)
 
@@ -181,13 +178,7 @@ async def _run_all(
 def _translated_text(result: Any) -> str:
     if isinstance(result, dict) and isinstance(result.get("translated_text"), str):
         return result["translated_text"]
-    raise ApiError(
-        502,
-        "Workers AI answered without a translation.",
-        "api_error",
-        None,
-        "upstream_error",
-    )
+    raise bad_upstream("Workers AI answered without a translation.")
 
 
 async def _deepl_fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
@@ -197,7 +188,7 @@ async def _deepl_fields(call: Call, *, optional: bool = False) -> dict[str, Any]
     reported only to a caller with a good key, so no one learns anything without one.
     `optional`: an empty body (or a GET's) means no fields.
     """
-    settings = config.load(call.env.vars)
+    settings = call.settings
     try:
         fields = {} if call.method in ("GET", "HEAD") else await _fields(call, optional=optional)
     except ApiError:

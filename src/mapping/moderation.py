@@ -1,4 +1,9 @@
-"""Llama Guard 3 verdicts: reading the model's answer and mapping its hazards to OpenAI's.
+"""Moderation mapping: OpenAI's moderation input to Llama Guard 3 calls and verdicts back.
+
+    parse_input(value)        `input` -> texts, one result each (400s name `input`)
+    to_upstream(text)         the Llama Guard conversation for one text
+    parse_verdict(answer)     the model's answer -> Verdict
+    to_result(verdict)        a Verdict -> one OpenAI moderation result
 
 Llama Guard 3 answers `safe`, or `unsafe` then a line of comma-separated hazard codes
 (`unsafe\\nS1,S10`). Through Workers AI that text arrives as `{"response": "..."}`, or, in JSON
@@ -13,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import ApiError
+from core.errors import ApiError, bad_upstream, invalid, missing
 
 # Llama Guard 3's hazard taxonomy (MLCommons AI Safety v0.5 plus S14).
 HAZARDS: dict[str, str] = {
@@ -92,12 +97,8 @@ class Verdict:
 
 
 def _unreadable() -> ApiError:
-    return ApiError(
-        502,
-        "The moderation model returned an answer that is neither 'safe' nor 'unsafe'.",
-        "api_error",
-        None,
-        "upstream_error",
+    return bad_upstream(
+        "The moderation model returned an answer that is neither 'safe' nor 'unsafe'."
     )
 
 
@@ -185,3 +186,77 @@ def openai_categories(verdict: Verdict) -> dict[str, bool]:
         if base in flagged and "violence" in flagged:
             flagged.add(threatening)
     return {category: category in flagged for category in CATEGORIES}
+
+
+MAX_INPUTS = 32  # one Llama Guard call each; keeps a request within Workers' subrequest budget
+
+
+_TEXT_ONLY = {category: ["text"] for category in CATEGORIES}
+
+
+def _type_error() -> Exception:
+    return invalid(
+        "Invalid type for 'input': expected a string, an array of strings, or an array of "
+        "text input objects.",
+        "input",
+    )
+
+
+def _parts_text(parts: list) -> str:
+    """One input made of OpenAI's multi-modal parts; only text parts can be moderated here."""
+    texts: list[str] = []
+    for part in parts:
+        if not isinstance(part, dict):
+            raise _type_error()
+        if part.get("type") == "image_url":
+            raise invalid(
+                "Image inputs are not supported: the moderation model (Llama Guard 3) reads "
+                "text only.",
+                "input",
+                "unsupported_input",
+            )
+        if part.get("type") != "text" or not isinstance(part.get("text"), str):
+            raise invalid('Each input object must be {"type": "text", "text": "..."}.', "input")
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def parse_input(value: Any) -> list[str]:
+    """The texts to moderate: a string, an array of strings (one result each), or an array of
+    `{"type": "text"}` parts (one result for all of them)."""
+    if value is None:
+        raise missing("input")
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise _type_error()
+    if not value:
+        raise invalid("'input' must not be an empty array.", "input")
+    if all(isinstance(v, dict) for v in value):
+        return [_parts_text(value)]
+    if not all(isinstance(v, str) for v in value):
+        raise _type_error()
+    if len(value) > MAX_INPUTS:
+        raise invalid(
+            f"'input' has {len(value)} items; at most {MAX_INPUTS} are allowed per request.",
+            "input",
+            "invalid_value",
+        )
+    return value
+
+
+def to_upstream(text: str) -> dict:
+    """Llama Guard classifies the last message; a user turn asks it to judge a prompt."""
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def to_result(verdict: Verdict) -> dict:
+    """One OpenAI moderation result, plus the Llama Guard hazard codes as `hazard_categories`."""
+    categories = openai_categories(verdict)
+    return {
+        "flagged": verdict.unsafe,
+        "categories": categories,
+        "category_scores": {k: 1.0 if v else 0.0 for k, v in categories.items()},
+        "category_applied_input_types": {k: list(v) for k, v in _TEXT_ONLY.items()},
+        "hazard_categories": list(verdict.hazards),
+    }

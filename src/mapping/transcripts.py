@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import validate
-from core.errors import invalid
+from core.errors import invalid, missing
 from core.exchange import ByteList, StreamInput, dumps
 from formats import subtitles
 from formats.subtitles import Cue
@@ -138,7 +138,7 @@ def parse_request(form: Mapping[str, Any], task: str, granularities: list[Any]) 
     """Validate the text fields; `granularities` are every `timestamp_granularities[]` value."""
     model = _field(form, "model")
     if model is None:
-        raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+        raise missing("model")
     if (_field(form, "stream") or "false").lower() not in ("false", "0"):
         raise invalid("Streaming is not supported for this model.", "stream", "unsupported_value")
     response_format = _field(form, "response_format") or "json"

@@ -16,7 +16,7 @@ import unicodedata  # built into the interpreter: no cold-start cost
 from collections.abc import Iterable, Iterator
 from typing import Any, NotRequired, TypedDict
 
-from core.errors import ApiError, invalid
+from core.errors import ApiError, invalid, missing
 from formats import languages
 
 Part = tuple[str, bool]  # (text, whether it is sent to the model)
@@ -69,9 +69,7 @@ def language(value: Any, param: str, *, allow_auto: bool) -> str | None:
     if value is None:
         if allow_auto:
             return None
-        raise invalid(
-            f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
-        )
+        raise missing(param)
     if not isinstance(value, str):
         raise invalid(f"'{param}' must be a string such as 'EN', 'DE' or 'ZH'.", param)
     if value.strip().lower() in AUTO:
@@ -94,7 +92,7 @@ def language(value: Any, param: str, *, allow_auto: bool) -> str | None:
 def texts(value: Any, *, many: bool) -> list[str]:
     """The `text` field as a list: one string, or (DeepL) a list of up to MAX_TEXTS strings."""
     if value is None:
-        raise invalid("Missing required parameter: 'text'.", "text", "missing_required_parameter")
+        raise missing("text")
     if isinstance(value, str):
         return [value]
     if not many or not isinstance(value, list):

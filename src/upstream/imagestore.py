@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from core.config import Config
 from core.errors import ApiError
 from core.exchange import Env
+from formats import imagesize
 
 # Keys are content hashes, so an object never changes once written.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -33,17 +34,6 @@ UPLOAD_ANSWER_LIMIT = 64 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
 
 
-def sniff(data: bytes) -> str:
-    """The image content type from the first bytes (Workers AI does not always say)."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    return "application/octet-stream"
 
 
 def content_key(data: bytes, content_type: str) -> str:
@@ -157,7 +147,7 @@ async def save(env: Env, settings: Config, base_url: str, data: bytes, content_t
 async def _upload(env: Env, settings: Config, data: bytes, key: str) -> str:
     if env.fetch is None or upload_origin(settings.image_upload_url) is None:
         raise storage_failed("IMAGE_UPLOAD_URL is not an http(s) URL")
-    content_type = sniff(data)
+    content_type = imagesize.sniff(data)
     body, form_type = upload_body(data, content_type, key)
     try:
         answer = await env.fetch(

@@ -12,8 +12,7 @@ import pytest
 
 from core import config
 from core.errors import ApiError
-from handlers import embeddings
-from mapping import catalog
+from mapping import catalog, embeddings
 from tests.unit.fakes import AUTH, FakeAi, body_json, make_call, run
 
 BGE_M3 = "@cf/baai/bge-m3"

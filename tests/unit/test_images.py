@@ -16,10 +16,9 @@ from PIL import Image
 
 from core.errors import ApiError
 from core.exchange import FetchResult, FormInput, StoredObject
-from handlers import images
-from mapping import catalog
+from mapping import catalog, images
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, body_json, make_call, run
-from upstream import imagestore
+from upstream import imagegen, imagestore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR-fake-png-body"
 JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg-body"
@@ -256,13 +255,13 @@ def test_a_prompt_longer_than_the_model_takes_is_cut_and_reported():
     ],
 )
 def test_every_upstream_output_family_gives_the_image_bytes(answer):
-    assert asyncio.run(images.image_bytes(answer)) == PNG
+    assert asyncio.run(imagegen.image_bytes(answer)) == PNG
 
 
 @pytest.mark.parametrize("answer", [{"image": "***"}, {"response": "text"}, b"", "a string"])
 def test_an_answer_without_an_image_is_502(answer):
     with pytest.raises(ApiError) as caught:
-        asyncio.run(images.image_bytes(answer))
+        asyncio.run(imagegen.image_bytes(answer))
     assert caught.value.status == 502
     assert caught.value.code == "upstream_error"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ApiError
-from handlers import moderations
+from mapping import moderation
 from mapping.moderation import (
     CATEGORIES,
     HAZARD_CATEGORIES,
@@ -162,10 +162,10 @@ def test_hazard_to_openai_categories(hazards, expected):
 
 
 def test_inputs():
-    assert moderations.parse_input("a") == ["a"]
-    assert moderations.parse_input(["a", "b"]) == ["a", "b"]
+    assert moderation.parse_input("a") == ["a"]
+    assert moderation.parse_input(["a", "b"]) == ["a", "b"]
     parts = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
-    assert moderations.parse_input(parts) == ["a\nb"]
+    assert moderation.parse_input(parts) == ["a\nb"]
 
 
 PART_MESSAGE = 'Each input object must be {"type": "text", "text": "..."}.'
@@ -197,7 +197,7 @@ TYPE_MESSAGE = (
 )
 def test_bad_inputs_name_input(value, message, code):
     with pytest.raises(ApiError) as caught:
-        moderations.parse_input(value)
+        moderation.parse_input(value)
     assert caught.value.body() == {
         "error": {
             "message": message,
