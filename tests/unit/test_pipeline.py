@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.unit.fakes import AUTH, body_json, make_call, run
+from tests.audio_samples import wav_tone
+from tests.unit.fakes import AUTH, FakeAi, FakeUpload, body_json, make_call, run
 
 
 def test_health_needs_no_key_and_is_json():
@@ -181,3 +182,33 @@ def test_a_bug_in_a_handler_is_a_generic_500_and_logged(monkeypatch, capsys):
     assert "secret internals" not in reply.body
     assert json.loads(reply.body)["error"]["type"] == "server_error"
     assert "secret internals" in capsys.readouterr().err
+
+
+GATEWAY_VARS = {"API_KEYS": "sk-a", "AI_GATEWAY_ID": "gw"}
+JSON_CALLS = [
+    ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "hi"}),
+    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}),
+    ("/v1/moderations", {"input": "hi"}),
+    ("/v1/images/generations", {"model": "dall-e-3", "prompt": "a cat"}),
+    ("/v1/audio/speech", {"model": "tts-1", "input": "hi", "voice": "alloy"}),
+    ("/translate", {"text": "Hallo Welt", "source_lang": "DE", "target_lang": "EN"}),
+    ("/v2/translate", {"text": ["Hallo Welt"], "source_lang": "DE", "target_lang": "EN-US"}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), JSON_CALLS, ids=[p for p, _ in JSON_CALLS])
+def test_every_endpoint_runs_workers_ai_through_the_configured_gateway(path, body):
+    # Every env.AI.run goes through upstream.ai; embeddings, moderations, images and speech
+    # used to drop AI_GATEWAY_ID. The call is recorded before its answer is read.
+    ai = FakeAi(lambda model, inputs: {})
+    run(make_call("POST", path, body=body, headers=AUTH, vars=GATEWAY_VARS, ai=ai))
+    assert ai.calls, path
+    assert {json.dumps(options) for _, _, options in ai.calls} == {'{"gateway": {"id": "gw"}}'}
+
+
+def test_transcription_runs_through_the_configured_gateway():
+    ai = FakeAi(lambda model, inputs: {"text": "hi"})
+    form = {"file": FakeUpload(wav_tone(0.1), "a.wav", "audio/wav"), "model": "whisper-1"}
+    run(make_call("POST", "/v1/audio/transcriptions", headers=AUTH, vars=GATEWAY_VARS, ai=ai, form=form))
+    assert [options for _, _, options in ai.calls] == [{"gateway": {"id": "gw"}}]
