@@ -6,11 +6,10 @@ an unexpected exception is logged with its traceback and answered with a generic
 
 from __future__ import annotations
 
-import sys
 import traceback
 
 import routes
-from core import auth, config, cors
+from core import auth, config, cors, log
 from core.errors import ApiError
 from core.exchange import Call, Reply, error_reply
 
@@ -84,10 +83,10 @@ async def handle(call: Call) -> Reply:
         try:
             reply = await _dispatch(call, settings)
         except Exception:  # a bug: log it, never leak it
-            print(
-                f"[{call.request_id}] {call.method} {call.path} failed:\n" + traceback.format_exc(),
-                file=sys.stderr,
-            )
+            log.error(
+                call.request_id, "unhandled_exception", method=call.method, path=call.path,
+                traceback=traceback.format_exc(),
+            )  # fmt: skip
             reply = error_reply(
                 ApiError(
                     500,

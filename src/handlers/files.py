@@ -8,7 +8,7 @@ plain path segment.
 
 from __future__ import annotations
 
-from core import config
+from core import config, log
 from core.errors import ApiError, bad_upstream
 from core.exchange import Call, Reply
 from upstream import imagestore
@@ -63,7 +63,7 @@ async def _from_bucket(call: Call, key: str) -> Reply:
                 return Reply(304, None, _cache_headers(meta.etag, meta.uploaded_ms))
         found = await store.get(key)
     except OSError as exc:
-        print(f"file {key}: {exc}")
+        log.error(call.request_id, "file_read_failed", key=key, reason=str(exc))
         raise ApiError(
             502, "The image store could not be read.", "api_error", None, "image_storage_failed"
         ) from None
@@ -87,7 +87,7 @@ async def _from_upload_host(call: Call, settings: config.Config, key: str) -> Re
             f"{origin}/file/{key}", "GET", forwarded, max_bytes=PROXY_LIMIT, redirect="manual"
         )
     except OSError as exc:
-        print(f"file {key}: {exc}")
+        log.error(call.request_id, "file_proxy_failed", key=key, reason=str(exc))
         raise _bad_gateway() from None
     passed = {"cache-control": imagestore.CACHE_CONTROL, **_SAFE}
     for name in ("etag", "last-modified"):
@@ -100,7 +100,10 @@ async def _from_upload_host(call: Call, settings: config.Config, key: str) -> Re
     content_type = answer.headers.get("content-type", "")
     # Only raster images: anything else from that host (HTML, SVG) could run script on our origin.
     if answer.status != 200 or content_type.split(";")[0].strip().lower() not in _IMAGE_TYPES:
-        print(f"file {key}: upload host answered {answer.status} {content_type!r}")
+        log.error(
+            call.request_id, "file_proxy_failed", key=key, status=answer.status,
+            content_type=content_type,
+        )  # fmt: skip
         raise _bad_gateway()
     return Reply(200, answer.body, {"content-type": content_type, **passed})
 

@@ -17,13 +17,9 @@ from upstream import imagegen, imagestore
 
 
 async def _answer(call: Call, job: images.ImageJob, pictures: list[bytes]) -> Reply:
-    settings = call.settings
-
     async def item(data: bytes) -> dict:
         if job.response_format == "url":
-            url = await imagestore.save(
-                call.env, settings, call.origin_url, data, imagesize.sniff(data)
-            )
+            url = await imagestore.save(call, data, imagesize.sniff(data))
             entry: dict[str, Any] = {"url": url}
         else:
             entry = {"b64_json": base64.b64encode(data).decode("ascii")}

@@ -67,8 +67,5 @@ async def chat_picture(call: Call, body: dict, model: Model) -> str:
     job = images.parse_job({"prompt": images.last_user_text(body.get("messages"))}, model)
     job = replace(job, response_format="url")
     picture = (await generate(call, model, job))[0]
-    settings = call.settings
-    url = await imagestore.save(
-        call.env, settings, call.origin_url, picture, imagesize.sniff(picture)
-    )
+    url = await imagestore.save(call, picture, imagesize.sniff(picture))
     return images.markdown_image(job.prompt, url)

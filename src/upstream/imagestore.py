@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from core.config import Config
+from core import log
 from core.errors import ApiError
-from core.exchange import Env
+from core.exchange import Call
 from formats import imagesize
 
 # Keys are content hashes, so an object never changes once written.
@@ -127,24 +127,26 @@ def storage_failed(what: str) -> ApiError:
     )
 
 
-async def save(env: Env, settings: Config, base_url: str, data: bytes, content_type: str) -> str:
+async def save(call: Call, data: bytes, content_type: str) -> str:
     """Store `data` where configuration says and return its absolute URL; a `data:` URL when
     no storage is configured."""
+    env, settings = call.env, call.settings
+    base_url = settings.public_base_url or call.origin_url
     key = content_key(data, content_type)
     if env.images is not None:
         try:
             await env.images.put(key, data, content_type)
         except OSError as exc:
-            print(f"image store: {exc}")
+            log.error(call.request_id, "image_store_failed", reason=str(exc))
             raise storage_failed("the IMAGES bucket refused it") from None
-        return file_url(settings.public_base_url or base_url, key)
+        return file_url(base_url, key)
     if settings.image_upload_url:
-        uploaded = await _upload(env, settings, data, key)
-        return file_url(settings.public_base_url or base_url, uploaded)
+        return file_url(base_url, await _upload(call, data, key))
     return data_url(data, content_type)
 
 
-async def _upload(env: Env, settings: Config, data: bytes, key: str) -> str:
+async def _upload(call: Call, data: bytes, key: str) -> str:
+    env, settings = call.env, call.settings
     if env.fetch is None or upload_origin(settings.image_upload_url) is None:
         raise storage_failed("IMAGE_UPLOAD_URL is not an http(s) URL")
     content_type = imagesize.sniff(data)
@@ -159,13 +161,13 @@ async def _upload(env: Env, settings: Config, data: bytes, key: str) -> str:
             redirect="manual",
         )
     except OSError as exc:
-        print(f"image upload: {exc}")
+        log.error(call.request_id, "image_upload_failed", reason=str(exc))
         raise storage_failed("the upload host could not be reached") from None
     if not 200 <= answer.status < 300:
-        print(f"image upload: HTTP {answer.status}")
+        log.error(call.request_id, "image_upload_failed", status=answer.status)
         raise storage_failed(f"the upload host answered HTTP {answer.status}")
     try:
         return upload_key(answer.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        print(f"image upload: {exc}")
+        log.error(call.request_id, "image_upload_failed", reason=str(exc))
         raise storage_failed("the upload host gave no usable link") from None

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from core import config
-from handlers.chat import chat_stream, prompt_text_of
 from mapping import catalog, chat
+from mapping.chatreply import chat_stream, prompt_text_of
 from tests.chunking import split_at
 
 pytestmark = pytest.mark.emulator
