@@ -10,19 +10,8 @@ import traceback
 
 import routes
 from core import auth, config, cors, log
-from core.errors import ApiError
+from core.errors import ApiError, too_large
 from core.exchange import Call, Reply, error_reply
-
-
-def _too_large(limit: int) -> ApiError:
-    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return ApiError(
-        413,
-        f"The request body is larger than this endpoint accepts ({size}).",
-        "invalid_request_error",
-        None,
-        "request_too_large",
-    )
 
 
 def _declared_length(call: Call) -> int:
@@ -60,7 +49,7 @@ async def _dispatch(call: Call, settings: config.Config) -> Reply:
         if route.auth != routes.PUBLIC:
             _check_key(route, call, settings)
         if _declared_length(call) > route.max_body:
-            raise _too_large(route.max_body)
+            raise too_large(route.max_body)
         call.params = params
         call.max_body = route.max_body
         return await route.handler(call)

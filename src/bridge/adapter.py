@@ -23,7 +23,8 @@ from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 from workers import Response
 
 import app
-from core.errors import ApiError, invalid, upstream_error
+from core import config
+from core.errors import invalid, too_large, upstream_error
 from core.exchange import (
     ByteList,
     Call,
@@ -37,6 +38,7 @@ from core.exchange import (
     StreamInput,
     StreamTransform,
 )
+from mapping import chatstream
 
 
 def _js_message(exc: JsException) -> str:
@@ -128,34 +130,46 @@ class _Upload:
 
 
 class _Body:
-    """The request body, read once, refusing more than the route's limit."""
+    """The request body, read once, refused (413) as soon as more than the limit has arrived.
 
-    def __init__(self, call_request: Any, limit_of: Any) -> None:
-        self._request = call_request
-        self._limit_of = limit_of
+    Chunks stay JavaScript objects and are joined once as a Blob, so nothing is buffered past
+    the limit, chunked or not, and form parsing reads the body from JavaScript memory.
+    """
 
-    async def bytes(self) -> bytes:
-        data = await self._request.bytes()
-        limit = self._limit_of()
-        if limit and len(data) > limit:
-            raise ApiError(
-                413,
-                f"The request body is larger than this endpoint accepts ({limit} bytes).",
-                "invalid_request_error",
-                None,
-                "request_too_large",
-            )
-        return data
+    def __init__(self, request: Any) -> None:
+        self._request = request  # the JS Request
 
-    async def form(self) -> Mapping[str, Any]:
+    async def _blob(self, limit: int) -> Any:
+        parts = js.Array.new()
+        stream = self._request.body
+        if not stream:  # no body: null
+            return js.Blob.new(parts)
+        reader = stream.getReader()
+        total = 0
+        while not (chunk := await reader.read()).done:
+            total += int(chunk.value.byteLength)
+            if limit and total > limit:
+                await reader.cancel()
+                raise too_large(limit)
+            parts.push(chunk.value)
+        return js.Blob.new(parts)
+
+    async def bytes(self, limit: int) -> bytes:
+        return (await (await self._blob(limit)).arrayBuffer()).to_bytes()
+
+    async def form(self, limit: int) -> Form:
+        blob = await self._blob(limit)
+        content_type = self._request.headers.get("content-type") or ""
         try:
-            form = await self._request.form_data()
-        except Exception:
+            form = await js.Response.new(
+                blob, _js_object({"headers": {"content-type": content_type}})
+            ).formData()
+        except JsException:
             raise invalid(
                 "The body is not valid multipart/form-data or urlencoded form data."
             ) from None
         fields = Form()
-        for key, value in form.js_object.entries():  # a name sent n times is listed n times
+        for key, value in form.entries():  # a name sent n times is listed n times
             item = value if isinstance(value, str) else _Upload(value)
             if key not in fields:
                 fields[key] = item
@@ -254,38 +268,26 @@ def _header_pairs(headers: Any) -> Iterator[tuple[str, str]]:
 
 
 # Vars and secrets are fixed for an isolate's life (changing one deploys a new version), and
-# reading one from `env` crosses into JavaScript, so each is read once per isolate.
-_VAR_CACHE: dict[str, str | None] = {}
+# reading one from `env` crosses into JavaScript, so the settings are read once per isolate.
+_vars: dict[str, str] | None = None
 
 
-class _Vars(Mapping[str, str]):
-    """String vars and secrets from `env`; JSON vars come back as JSON text."""
-
-    def __init__(self, env: Any) -> None:
-        self._env = env
-
-    def _read(self, name: str) -> str | None:
-        value = getattr(self._env, name, None)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, JsProxy):
-            return json.dumps(value.to_py())
-        return str(value)
-
-    def __getitem__(self, name: str) -> str:
-        try:
-            value = _VAR_CACHE[name]
-        except KeyError:
-            value = _VAR_CACHE[name] = self._read(name)
-        if value is None:
-            raise KeyError(name)
+def _var(env: Any, name: str) -> str | None:
+    """A var or secret as text; JSON vars come back as JSON text."""
+    value = getattr(env, name, None)
+    if value is None or isinstance(value, str):
         return value
+    if isinstance(value, JsProxy):
+        return json.dumps(value.to_py())
+    return str(value)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
 
-    def __len__(self) -> int:
-        return 0
+def _settings_vars(env: Any) -> dict[str, str]:
+    """The settings `core.config` reads, taken from `env` on the first request."""
+    global _vars
+    if _vars is None:
+        _vars = {name: v for name in config.NAMES if (v := _var(env, name)) is not None}
+    return _vars
 
 
 _splice_module: Any = None
@@ -297,10 +299,6 @@ async def _splicer() -> Any:
     if _splice_module is None:
         _splice_module = await _pyodide_entrypoint_helper.doAnImport("bridge/sse_splice.mjs")
     return _splice_module
-
-
-# What sse_splice.mjs asks of Python: `python(kind, value)`.
-_FEED, _END, _FAIL = 0, 1, 2
 
 
 def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> Any:
@@ -318,27 +316,25 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
 
     def python(kind: int, value: Any) -> Any:
         nonlocal mode
-        if kind == _FEED:
+        if kind == chatstream.FEED:
             out = transform.feed(value.to_bytes())
             if (now := transform.mode) != mode:
                 mode = control.mode = now
             return to_js(out) if out else None
-        if kind == _END:
+        if kind == chatstream.END:
             return to_js(transform.end(value))
         return to_js(transform.fail(value))
 
     heads = transform.splice_heads()
-    return splicer.transcode(
-        source.js,
-        create_proxy(python),
-        control,
-        head.decode(),
-        heads.content.decode(),
-        heads.tail.decode(),
-        heads.reasoning.decode(),
-        heads.chunk.decode() if heads.chunk is not None else "",
-        heads.stop_triggers.decode("latin-1"),  # one char per byte
-    )
+    named = {
+        "head": head.decode(),
+        "contentHead": heads.content.decode(),
+        "tail": heads.tail.decode(),
+        "reasoningHead": heads.reasoning.decode(),
+        "chunkHead": heads.chunk.decode() if heads.chunk is not None else "",
+        "stopTriggers": heads.stop_triggers.decode("latin-1"),  # one char per byte
+    }
+    return splicer.transcode(source.js, create_proxy(python), control, _js_object(named))
 
 
 async def _to_response(reply: Reply) -> Response:
@@ -369,9 +365,9 @@ def _call(request: Any, env: Any) -> Call:
         path=url.path or "/",
         query=query,
         headers=headers,
-        body=None,  # type: ignore[arg-type]  # set below: it needs the call's limit
+        body=_Body(request.js_object),
         env=Env(
-            vars=_Vars(env),
+            vars=_settings_vars(env),
             ai=_Ai(ai_binding),
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
@@ -379,7 +375,6 @@ def _call(request: Any, env: Any) -> Call:
         request_id="req_" + secrets.token_hex(12),
         origin_url=f"{url.scheme}://{url.netloc}",
     )
-    call.body = _Body(request, lambda: call.max_body)
     return call
 
 

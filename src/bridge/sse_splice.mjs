@@ -6,15 +6,17 @@
 // `sse.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
 // `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
 // stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
-// Python sets `control.mode` whenever it changes. jsbridge sets this up; no policy lives here.
+// Python sets `control.mode` whenever it changes. bridge/adapter.py sets this up; no policy
+// lives here.
 
-// Values of `control.mode`: `sse.PYTHON`, `sse.SPLICE`, `sse.OVER` and `sse.REASON`.
+// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER` and `REASON`; the same
+// values as there (tests/unit/test_sse.py reads these lines and compares).
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
 
-// What `python(kind, value)` is asked to do: jsbridge's `_FEED`, `_END` and `_FAIL`.
+// What `python(kind, value)` is asked to do: `chatstream.FEED`, `END` and `FAIL`.
 const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
 const END = 1; // value: the content length spliced here -> the closing events
 const FAIL = 2; // value: a message -> the error event and `[DONE]`
@@ -126,23 +128,14 @@ function join(first, second) {
  * `source` (Workers AI's SSE bytes) as a ReadableStream of OpenAI SSE bytes.
  *
  * `python` is one Python callable (see FEED, END, FAIL), destroyed here once nothing will call
- * it again; `control.mode` is the stream's mode, which Python updates. `head` is sent first
- * (the role chunk). A native event's JSON string literal goes between `contentHead` (or
- * `reasoningHead`) and `tail`; an OpenAI-shaped event's choices after `chunkHead` (empty: that
- * shape is not spliced); content holding a byte of `stopTriggers` is not spliced. These are
- * `sse.SpliceHeads`.
+ * it again; `control.mode` is the stream's mode, which Python updates. `heads`, one object
+ * of named strings: `head` is sent first (the role chunk); a native event's JSON string literal
+ * goes between `contentHead` (or `reasoningHead`) and `tail`; an OpenAI-shaped event's choices
+ * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
+ * `stopTriggers` is not spliced (`chatstream.SpliceHeads`).
  */
-export function transcode(
-  source,
-  python,
-  control,
-  head,
-  contentHead,
-  tail,
-  reasoningHead,
-  chunkHead,
-  stopTriggers,
-) {
+export function transcode(source, python, control, heads) {
+  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers } = heads;
   const encoder = new TextEncoder();
   // Content holding any of these bytes (one char per byte) may start a stop sequence.
   let triggers = null;

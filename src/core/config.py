@@ -63,26 +63,28 @@ def _aliases(raw: str) -> dict[str, str]:
     return value
 
 
+# Every setting `load` reads (the adapter reads exactly these from `env`).
+NAMES = (
+    "API_KEYS",
+    "ALLOW_ANONYMOUS",
+    "CORS_ORIGINS",
+    "MODEL_ALIASES",
+    "IMAGE_UPLOAD_URL",
+    "AI_GATEWAY_ID",
+    "PUBLIC_BASE_URL",
+    *DEFAULT_VARS.values(),
+)
+
 _cache: dict[tuple, Config] = {}
 
 
 def load(vars: Mapping[str, str]) -> Config:
     """Parse the settings; cached per distinct set of raw values (they rarely change)."""
-    names = (
-        "API_KEYS",
-        "ALLOW_ANONYMOUS",
-        "CORS_ORIGINS",
-        "MODEL_ALIASES",
-        "IMAGE_UPLOAD_URL",
-        "AI_GATEWAY_ID",
-        "PUBLIC_BASE_URL",
-        *DEFAULT_VARS.values(),
-    )
-    raw = tuple(str(vars.get(name) or "") for name in names)
+    raw = tuple(str(vars.get(name) or "") for name in NAMES)
     cached = _cache.get(raw)
     if cached is not None:
         return cached
-    values = dict(zip(names, raw, strict=True))
+    values = dict(zip(NAMES, raw, strict=True))
     config = Config(
         api_keys=_split(values["API_KEYS"]),
         allow_anonymous=values["ALLOW_ANONYMOUS"].strip().lower() in TRUE_WORDS,

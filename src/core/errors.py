@@ -50,7 +50,7 @@ def missing(param: str) -> ApiError:
 
 def too_large(limit: int, what: str = "The request body", param: str | None = None) -> ApiError:
     """A 413 naming the limit that was passed."""
-    size = f"{limit / MiB:g} MB" if limit >= MiB else f"{limit / 1024:g} KB"
+    size = f"{limit // MiB} MB" if limit >= MiB else f"{limit // 1024} KB"
     return ApiError(
         413, f"{what} is larger than this endpoint accepts ({size}).",
         "invalid_request_error", param, "request_too_large",

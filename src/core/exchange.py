@@ -7,6 +7,7 @@ The JS adapter (`jsbridge`) builds a `Call` from a `workers.Request` and turns a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -68,11 +69,12 @@ def form_values(form: Mapping[str, Any], name: str) -> list:
 
 
 class Body(Protocol):
-    """Access to the request body, read at most once."""
+    """Access to the request body, read at most once, refused (413) past `limit` bytes while
+    it is read: a body without a Content-Length is never buffered beyond the limit."""
 
-    async def bytes(self) -> bytes: ...
+    async def bytes(self, limit: int) -> bytes: ...
 
-    async def form(self) -> Mapping[str, str | Upload]: ...  # a `Form` from the adapter
+    async def form(self, limit: int) -> Form: ...
 
 
 @dataclass(frozen=True)
@@ -220,21 +222,62 @@ class Call:
     max_body: int = 0
     settings: Config = field(default_factory=Config)  # parsed once per request by `app`
 
+    async def raw(self) -> bytes:
+        """The body's bytes, within the route's limit."""
+        return await self.body.bytes(self.max_body)
+
+    async def form(self) -> Form:
+        """The body as multipart or urlencoded form data, within the route's limit."""
+        return await self.body.form(self.max_body)
+
     async def json(self) -> dict:
         """The body as a JSON object, or a 400 naming what is wrong with it."""
-        raw = await self.body.bytes()
-        if not raw.strip():
-            raise invalid("The request body is empty; send a JSON object.")
-        try:
-            value = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise invalid(
-                "We could not parse the JSON body of your request. The API expects a JSON "
-                "payload, but what was sent was not valid JSON."
-            ) from None
-        if not isinstance(value, dict):
-            raise invalid("The request body must be a JSON object.")
-        return value
+        return parse_json_object(await self.raw())
+
+
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Whether JSON text nests arrays/objects more than MAX_JSON_DEPTH deep (or unbalanced).
+
+    Pyodide's JSON decoder recurses on the JavaScript stack, and a few thousand levels crash
+    the whole isolate before Python's recursion limit applies. Strings are cut out, then each
+    pass removes one level of innermost brackets, at C speed.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    rest = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_JSON_DEPTH):
+        if not rest:
+            return False
+        rest = rest.replace(b"[]", b"").replace(b"{}", b"")
+    return bool(rest)
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """`raw` as a JSON object, or a 400 naming what is wrong with it."""
+    if not raw.strip():
+        raise invalid("The request body is empty; send a JSON object.")
+    if _too_deep(raw):
+        raise invalid(
+            f"The JSON body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
+            code="json_too_deep",
+        )
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid(
+            "We could not parse the JSON body of your request. The API expects a JSON "
+            "payload, but what was sent was not valid JSON."
+        ) from None
+    if not isinstance(value, dict):
+        raise invalid("The request body must be a JSON object.")
+    return value
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import ApiError, bad_upstream, invalid, missing
+from core.errors import ApiError, bad_upstream, invalid, missing, too_large
 from core.exchange import Call, Reply, StreamBody, form_values
 from mapping import catalog, speech, transcripts
 from upstream import ai
@@ -33,18 +33,12 @@ def _upload(form: Any) -> Any:
         raise invalid("'file' must be an uploaded file (multipart/form-data).", "file")
     if upload.size > MAX_AUDIO_BYTES:
         # Bodies without a Content-Length get past the route's size check; files cannot.
-        raise ApiError(
-            413,
-            f"The audio file is larger than {MAX_AUDIO_BYTES // (1024 * 1024)} MB.",
-            "invalid_request_error",
-            "file",
-            "request_too_large",
-        )
+        raise too_large(MAX_AUDIO_BYTES, "The audio file", "file")
     return upload
 
 
 async def _recognize(call: Call, task: str) -> Reply:
-    form = await call.body.form()
+    form = await call.form()
     upload = _upload(form)
     granularities = [
         *form_values(form, "timestamp_granularities[]"),

@@ -80,7 +80,7 @@ async def _upload_bytes(
 
 async def edit(call: Call) -> Reply:
     """`POST /v1/images/edits` (multipart `image`, optional `mask`, `prompt`)."""
-    form = await call.body.form()
+    form = await call.form()
     image_part: Upload | str | None = form.get("image")
     if image_part is None:
         image_part = form.get("image[]")

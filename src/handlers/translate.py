@@ -12,14 +12,13 @@ body field, which the pipeline does not read.
 from __future__ import annotations
 
 import asyncio
-import json
 import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from core import auth
 from core.errors import ApiError, bad_upstream, invalid
-from core.exchange import Call, Reply, json_reply
+from core.exchange import Call, Reply, json_reply, parse_json_object
 from mapping import catalog
 from upstream import ai
 
@@ -203,17 +202,17 @@ async def _fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
     content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
     is_json = content_type == "application/json" or content_type.endswith("+json")
     if content_type == "multipart/form-data":
-        form = await call.body.form()
+        form = await call.form()
         return {key: value for key, value in form.items() if isinstance(value, str)}
     if is_json and not optional:
         return await call.json()
-    raw = await call.body.bytes()
+    raw = await call.raw()
     if optional and not raw.strip():
         return {}
     if is_json:
-        return _json_object(raw)
+        return parse_json_object(raw)
     if not content_type and raw.lstrip().startswith(b"{"):
-        return _json_object(raw)
+        return parse_json_object(raw)
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -225,16 +224,6 @@ async def _fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
         else:
             fields.setdefault(key, value)
     return fields
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise invalid("The request body must be a JSON object.")
-    return value
 
 
 def _numeric_id(call: Call) -> int:

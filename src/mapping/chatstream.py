@@ -32,6 +32,8 @@ DONE = b"data: [DONE]\n\n"
 #   OVER    nothing more is read;
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
 PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
+# What sse_splice.mjs asks of Python through `python(kind, value)`.
+FEED, END, FAIL = 0, 1, 2
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
 # An OpenAI-shaped content or reasoning delta, spliced onto our envelope: its choices are
@@ -316,9 +318,9 @@ class ChatStream:
         same in JavaScript): b"" for one that says nothing, None for any other event."""
         # Native: `data: {"response":"<raw>","p":"<padding>"}`.
         if event.startswith(_FAST_EVENT) and event.endswith(b'"}'):
-            pad = event.find(_PAD, 19)
-            if pad != -1 and event[pad + 7 : -2].isalnum():
-                raw = event[19:pad]
+            pad = event.find(_PAD, len(_FAST_EVENT))
+            if pad != -1 and event[pad + len(_PAD) : -2].isalnum():
+                raw = event[len(_FAST_EVENT) : pad]
                 if mode == SPLICE:
                     if not self._stop_free(raw):
                         return None

@@ -409,7 +409,7 @@ def test_file_over_25_mb_is_413(client, emulator_control):
     )
     assert body == {
         "error": {
-            "message": "The audio file is larger than 25 MB.",
+            "message": "The audio file is larger than this endpoint accepts (25 MB).",
             "type": "invalid_request_error",
             "param": "file",
             "code": "request_too_large",

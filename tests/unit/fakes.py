@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import app
-from core.errors import upstream_error
+from core.errors import too_large, upstream_error
 from core.exchange import Call, Env, Reply, StreamBody, StreamInput
 
 
@@ -69,10 +69,12 @@ class FakeBody:
         self.data = data
         self._form = form or {}
 
-    async def bytes(self) -> bytes:
+    async def bytes(self, limit: int) -> bytes:
+        if limit and len(self.data) > limit:
+            raise too_large(limit)  # as the adapter does while reading
         return self.data
 
-    async def form(self) -> Mapping[str, Any]:
+    async def form(self, limit: int) -> Mapping[str, Any]:
         return self._form
 
 

@@ -797,7 +797,7 @@ def test_file_over_25_mb_is_413_even_without_content_length():
     assert reply.status == 413
     assert body_json(reply) == {
         "error": {
-            "message": "The audio file is larger than 25 MB.",
+            "message": "The audio file is larger than this endpoint accepts (25 MB).",
             "type": "invalid_request_error",
             "param": "file",
             "code": "request_too_large",

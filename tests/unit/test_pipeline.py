@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from core.errors import ApiError
+from core.exchange import parse_json_object
 from tests.audio_samples import wav_tone
 from tests.unit.fakes import AUTH, FakeAi, FakeUpload, body_json, make_call, run
 
@@ -212,3 +214,25 @@ def test_transcription_runs_through_the_configured_gateway():
     form = {"file": FakeUpload(wav_tone(0.1), "a.wav", "audio/wav"), "model": "whisper-1"}
     run(make_call("POST", "/v1/audio/transcriptions", headers=AUTH, vars=GATEWAY_VARS, ai=ai, form=form))
     assert [options for _, _, options in ai.calls] == [{"gateway": {"id": "gw"}}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000, b"[" * 100_000],
+    ids=["arrays", "objects", "unclosed"],
+)
+def test_deeply_nested_json_is_a_400_before_it_is_parsed(body):
+    # Pyodide's decoder recursed on the JS stack and a few thousand levels killed the isolate.
+    reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH))
+    assert reply.status == 400
+    assert body_json(reply)["error"]["code"] == "json_too_deep"
+
+
+def test_nesting_within_the_limit_and_brackets_in_strings_still_parse():
+    nested = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "[[[[" * 50}]}
+    value = {"x": nested}
+    for _ in range(60):
+        value = {"x": value}
+    assert parse_json_object(json.dumps(value).encode())["x"]["x"]
+    with pytest.raises(ApiError):
+        parse_json_object(json.dumps([[[[]]]] * 1).encode())  # valid JSON, not an object

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -413,3 +415,28 @@ def test_splicing_with_stop_sequences_changes_nothing(tokens, stops):
         patch.setattr(ChatStream, "_spliced", lambda self, event, mode: None)
         parsed = events(run_chunks([data.encode()], stops=tuple(stops)))
     assert spliced == parsed
+
+
+def test_the_javascript_splicer_uses_the_same_constants_as_python():
+    # sse_splice.mjs and chatstream must agree on modes, call kinds and the byte markers they
+    # splice around; each is written once per language, and this keeps the two equal.
+    source = (Path(__file__).parents[2] / "src" / "bridge" / "sse_splice.mjs").read_text()
+    numbers = dict(re.findall(r"^const ([A-Z]+) = (\d+);", source, re.M))
+    texts = dict(re.findall(r"^const ([A-Z_]+) = ascii\('([^']*)'\);", source, re.M))
+    keys = re.search(r"^const DELTA_KEYS = \[(.*)\];", source, re.M).group(1)
+    assert {k: int(numbers[k]) for k in ("PYTHON", "SPLICE", "OVER", "REASON")} == {
+        "PYTHON": chatstream.PYTHON,
+        "SPLICE": chatstream.SPLICE,
+        "OVER": chatstream.OVER,
+        "REASON": chatstream.REASON,
+    }
+    assert (int(numbers["FEED"]), int(numbers["END"]), int(numbers["FAIL"])) == (
+        chatstream.FEED,
+        chatstream.END,
+        chatstream.FAIL,
+    )
+    assert texts["NATIVE"].encode() == chatstream._FAST_EVENT
+    assert texts["PAD"].encode() == chatstream._PAD
+    assert texts["DELTA"].encode() == chatstream._CHUNK_DELTA
+    assert texts["DELTA_TAIL"].encode() == chatstream._CHUNK_TAIL
+    assert tuple(k.encode() for k in re.findall(r"ascii\('([^']*)'\)", keys)) == chatstream._CHUNK_KEYS

@@ -774,7 +774,10 @@ def test_bad_language_list_type_is_400_in_deepl_shape():
 def test_post_languages_bad_json_is_400_in_deepl_shape():
     reply = run(v2_call("POST", "/v2/languages", b"{nope", "application/json"))
     assert reply.status == 400
-    assert body_json(reply) == {"message": "The request body is not valid JSON."}
+    assert body_json(reply) == {
+        "message": "We could not parse the JSON body of your request. The API expects a JSON "
+        "payload, but what was sent was not valid JSON."
+    }
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
