@@ -37,7 +37,7 @@ def _texts_schema(max_items: int) -> dict:
 
 
 def input_schema(model: Model) -> dict:
-    """Input schema per variant (workers-ai.md §3)."""
+    """Input schema per variant (docs/workers-ai.md §3)."""
     texts = _texts_schema(model.max_items)
     if model.variant == "qwen3":
         return {

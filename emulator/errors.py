@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# code -> (HTTP status, default text). Texts follow the reference (workers-ai.md §1.3); the
+# code -> (HTTP status, default text). Texts follow the reference (docs/workers-ai.md §1.3); the
 # ones Cloudflare never published (3030, 5035, 3010's detail) are plausible stand-ins.
 CODES: dict[int, tuple[int, str]] = {
     1001: (400, "InvalidInput"),

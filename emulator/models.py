@@ -1,7 +1,8 @@
 """The emulator's model table: every model id it answers for, its family and its limits.
 
 Independent of the Worker's own tables on purpose: the emulator describes Workers AI, not the
-Worker. Sources: workers-ai.md §2–§7 (schemas), §9 (catalog and removals), §10 (context windows).
+Worker. Sources: docs/workers-ai.md §2–§7 (schemas), §9 (catalog and removals), §10 (context
+windows).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ _MODELS: list[Model] = [
 
 MODELS: dict[str, Model] = {m.id: m for m in _MODELS}
 
-# Removed 2025-10-01 and 2026-05-30 (workers-ai.md §9.1): these answer 5007.
+# Removed 2025-10-01 and 2026-05-30 (docs/workers-ai.md §9.1): these answer 5007.
 REMOVED: frozenset[str] = frozenset(
     {
         "@hf/thebloke/deepseek-coder-6.7b-base-awq",

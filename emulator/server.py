@@ -40,7 +40,7 @@ from emulator.sse import dumps
 RUN_PATH = re.compile(r"^/client/v4/accounts/([^/]+)/ai/run/(.+)$")
 MAX_BODY = 100 * 1024 * 1024  # larger uploads answer 3006 (413)
 JSON_TYPE = "application/json"  # exactly this string: the binding compares it verbatim
-# Query keys that are run options, not model inputs (workers-ai.md §1.1, §8.1).
+# Query keys that are run options, not model inputs (docs/workers-ai.md §1.1, §8.1).
 RUN_OPTIONS = frozenset(
     {"queueRequest", "tags", "gateway", "returnRawResponse", "websocket", "rejectIfBusy",
      "version", "userInputs", "prefix", "extraHeaders"}

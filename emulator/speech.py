@@ -156,7 +156,7 @@ DEFAULT_CONTAINER = {"linear16": "wav", "mulaw": "wav", "alaw": "wav", "opus": "
 
 
 def aura_schema(speakers: tuple[str, ...]) -> dict:
-    """Deepgram aura input (workers-ai.md §7)."""
+    """Deepgram aura input (docs/workers-ai.md §7)."""
     return {
         "type": "object",
         "required": ["text"],

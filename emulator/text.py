@@ -32,7 +32,7 @@ FILLER = "— this is a deterministic answer from the Workers AI emulator."
 TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers and separators of a chat template
 
 # ---------------------------------------------------------------------------------------------
-# Input schemas (workers-ai.md §2.1, §2.3)
+# Input schemas (docs/workers-ai.md §2.1, §2.3)
 
 _NUMBER = {"type": "number"}
 

@@ -1,5 +1,5 @@
 // `env.AI` for the local runtime: the Workers AI binding's JS surface (workerd ai-api.ts,
-// workers-ai.md §1.1-1.3) implemented over Cloudflare's REST API, so one code path serves
+// docs/workers-ai.md §1.1-1.3) implemented over Cloudflare's REST API, so one code path serves
 // both the local emulator and a real account.
 //
 // The class must be literally named `Ai`: the SDK's _EnvWrapper recognises bindings by

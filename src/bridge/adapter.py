@@ -68,7 +68,7 @@ def multipart_input(form: FormInput) -> dict:
     """A model input as multipart/form-data: `{"body": ReadableStream, "contentType": ...}`.
 
     Only JS knows the boundary it will write, so a JS FormData is serialised by a JS Response,
-    exactly as Cloudflare's flux-2 example does (workers-ai.md §4.2).
+    exactly as Cloudflare's flux-2 example does (docs/workers-ai.md §4.2).
     """
     data = js.FormData.new()
     for name, value in form.fields.items():

@@ -95,7 +95,7 @@ class StreamInput:
     `source` is the adapter's handle on the file (a JS `File`; the upload itself in unit tests)
     and is opaque to handlers. `env.ai.run` sends it as `{"body": <ReadableStream>,
     "contentType": ...}`, so the file goes to Workers AI without a copy in Python. The binding
-    allows one per run, and not through AI Gateway (workers-ai.md §1.1).
+    allows one per run, and not through AI Gateway (docs/workers-ai.md §1.1).
     """
 
     source: Any

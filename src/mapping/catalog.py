@@ -3,7 +3,7 @@
 `resolve(name, task, config)` turns what a client sent into a `Model`:
   MODEL_ALIASES (config) -> built-in aliases -> removed ids' successors -> catalog ids ->
   any other `@cf/...`/`@hf/...` id as-is (Workers AI decides) -> 404.
-Facts come from ../shared/reference/workers-ai.md (schemas, context windows, §9 removals).
+Facts come from docs/workers-ai.md (schemas, context windows, §9 removals).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ SPEECH = "speech"
 TRANSLATION = "translation"
 MODERATION = "moderation"
 
-# Text output families (workers-ai.md §1.5).
+# Text output families (docs/workers-ai.md §1.5).
 NATIVE = "native"  # {response, tool_calls, usage}
 OPENAI = "openai"  # chat.completion / chat.completion.chunk
 RESPONSES = "responses"  # gpt-oss: Responses `output[]` (or chat.completion for `messages`)
@@ -95,7 +95,8 @@ def _image(id: str, **params: Any) -> Model:
     return Model(id, IMAGE, params=MappingProxyType({**IMAGE_DEFAULTS, **params}))
 
 
-# Stable Diffusion family (workers-ai.md §4.1): one schema; sides divide by 8 (the VAE's factor).
+# Stable Diffusion family (docs/workers-ai.md §4.1): one schema; sides divide by 8 (the VAE's
+# factor).
 _SD: dict[str, Any] = {
     "size_multiple": 8,
     "steps": "num_steps",
@@ -142,7 +143,7 @@ def _aura(id: str, speakers: tuple[str, ...], voices: tuple[str, ...]) -> Model:
     return _tts(id, tts="aura", speakers=speakers, voices=mapping)
 
 
-# Deepgram aura speakers (workers-ai.md §7) and the ones OpenAI's voices map to, in order.
+# Deepgram aura speakers (docs/workers-ai.md §7) and the ones OpenAI's voices map to, in order.
 _AURA_1 = (
     "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
     "helios", "hera", "stella",
@@ -335,7 +336,7 @@ ALIASES: dict[str, str] = {
     "text-moderation-stable": "@cf/meta/llama-guard-3-8b",
 }
 
-# Ids Cloudflare removed (2025-10-01, 2026-05-30; workers-ai.md §9.1) -> documented successor.
+# Ids Cloudflare removed (2025-10-01, 2026-05-30; docs/workers-ai.md §9.1) -> documented successor.
 _SMALL = "@cf/meta/llama-3.1-8b-instruct-fast"
 _LARGE = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 _CODER = "@cf/qwen/qwen2.5-coder-32b-instruct"

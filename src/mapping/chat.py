@@ -1,6 +1,6 @@
 """OpenAI chat/completions requests -> Workers AI inputs, and Workers AI outputs -> OpenAI objects.
 
-Pure functions. Three upstream output families are normalised (workers-ai.md §1.5, §2.2–2.3):
+Pure functions. Three upstream output families are normalised (docs/workers-ai.md §1.5, §2.2–2.3):
 native `{response, tool_calls, usage}`, Chat Completions `{choices}`, Responses `{output}`.
 """
 
@@ -231,7 +231,7 @@ def _response_format(body: Mapping[str, Any], model: Model) -> dict | None:
                 "response_format.json_schema",
             )
         if model.shape == NATIVE:
-            # Workers AI's native JSON mode takes the bare schema (workers-ai.md §2.1).
+            # Workers AI's native JSON mode takes the bare schema (docs/workers-ai.md §2.1).
             return {"type": "json_schema", "json_schema": schema}
         return {"type": "json_schema", "json_schema": wrapper}
     raise invalid(

@@ -2,7 +2,7 @@
 Deepgram aura, and the model's answer -> audio bytes.
 
 melotts takes `{prompt, lang}` and answers JSON `{audio: base64 MP3}`; aura takes `{text,
-speaker, encoding, container, sample_rate}` and answers raw audio (workers-ai.md §7). Which
+speaker, encoding, container, sample_rate}` and answers raw audio (docs/workers-ai.md §7). Which
 voices and formats each model has is catalog data (`Model.params`).
 """
 

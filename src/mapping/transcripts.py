@@ -1,7 +1,7 @@
 """Speech recognition, pure: OpenAI transcription/translation form -> whisper inputs, the
 uploaded file's type check, and whisper output -> json | text | srt | vtt | verbose_json.
 
-Whisper outputs (workers-ai.md §5): `@cf/openai/whisper` and `-tiny-en` answer
+Whisper outputs (docs/workers-ai.md §5): `@cf/openai/whisper` and `-tiny-en` answer
 `{text, word_count?, words?: [{word, start, end}], vtt?}`; `-large-v3-turbo` adds
 `segments: [{start, end, text, temperature, avg_logprob, compression_ratio, no_speech_prob,
 words}]` and `transcription_info: {language, duration, ...}`.
@@ -194,7 +194,7 @@ def audio_form(model: Model, through_gateway: bool) -> str:
     """How the upload reaches `model`: "stream" (the file as the request body, never read by
     Python), "bytes" (a JSON array of byte values) or "base64" (a string).
 
-    AI Gateway refuses stream inputs (workers-ai.md §1.1), so behind it a stream model gets
+    AI Gateway refuses stream inputs (docs/workers-ai.md §1.1), so behind it a stream model gets
     base64, which whisper-large-v3-turbo also takes.
     """
     form = model.params.get("audio") or "base64"

@@ -35,7 +35,7 @@ def open_stream(emulator, model: str, inputs: dict) -> http.client.HTTPResponse:
     return conn.getresponse()
 
 
-# The documented table (workers-ai.md §1.3) plus the codes seen in the wild.
+# The documented table (docs/workers-ai.md §1.3) plus the codes seen in the wild.
 DOCUMENTED = {
     5007: 400, 5004: 400, 3039: 400, 3003: 400, 5018: 403, 5016: 403, 3023: 403, 3041: 403,
     5019: 405, 5005: 405, 3042: 404, 3006: 413, 3007: 408, 3008: 408, 3036: 429, 3040: 429,
