@@ -201,7 +201,7 @@ def transcode(stream, stops=(), think_tags=False):
         stops=stops,
         think_tags=think_tags,
     )
-    return adapter._transcoded(splicer, adapter.JsStream(stream), chat)
+    return adapter._transcoded(splicer, adapter.JsStream(stream), chat, 0)
 
 transcode
 `);

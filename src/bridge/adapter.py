@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,8 +24,8 @@ from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 from workers import Response
 
 import app
-from core import config
-from core.errors import invalid, too_large, upstream_error
+from core import config, log
+from core.errors import ApiError, internal_error, invalid, too_large, upstream_error
 from core.exchange import (
     ByteList,
     Call,
@@ -37,6 +38,7 @@ from core.exchange import (
     StreamBody,
     StreamInput,
     StreamTransform,
+    error_reply,
 )
 from mapping import chatstream
 
@@ -140,19 +142,16 @@ class _Body:
         self._request = request  # the JS Request
 
     async def _blob(self, limit: int) -> Any:
-        parts = js.Array.new()
-        stream = self._request.body
-        if not stream:  # no body: null
-            return js.Blob.new(parts)
-        reader = stream.getReader()
-        total = 0
-        while not (chunk := await reader.read()).done:
-            total += int(chunk.value.byteLength)
-            if limit and total > limit:
-                await reader.cancel()
-                raise too_large(limit)
-            parts.push(chunk.value)
-        return js.Blob.new(parts)
+        try:
+            blob = await _read_capped(self._request.body, limit)
+        except JsException:
+            # The client hung up mid-upload: nobody is left to answer, and it is not our failure.
+            raise ApiError(
+                400, "The request body could not be read to its end.", code="body_incomplete"
+            ) from None
+        if blob is None:
+            raise too_large(limit)
+        return blob
 
     async def bytes(self, limit: int) -> bytes:
         return (await (await self._blob(limit)).arrayBuffer()).to_bytes()
@@ -236,28 +235,51 @@ class _R2Store:
         )
 
 
+async def _read_capped(stream: Any, limit: int) -> Any:
+    """A JS byte stream read into one Blob, or None (the stream cancelled) once more than
+    `limit` bytes have come; chunks stay in JavaScript until then."""
+    parts = js.Array.new()
+    if not stream:  # no body: null
+        return js.Blob.new(parts)
+    reader = stream.getReader()
+    total = 0
+    while not (chunk := await reader.read()).done:
+        total += int(chunk.value.byteLength)
+        if limit and total > limit:
+            await reader.cancel()
+            return None
+        parts.push(chunk.value)
+    return js.Blob.new(parts)
+
+
 async def _fetch(
     url: str,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     body: Any = None,
-    max_bytes: int | None = None,
-    redirect: str = "follow",
+    *,
+    max_bytes: int,
+    timeout_s: float,
 ) -> FetchResult:
-    """Outbound HTTP; raises ConnectionError on network failure or an oversized body."""
-    init: dict[str, Any] = {"method": method, "headers": dict(headers or {}), "redirect": redirect}
+    """Outbound HTTP (`exchange.Fetch`); ConnectionError on failure or an oversized body."""
+    init: dict[str, Any] = {"method": method, "headers": dict(headers or {}), "redirect": "manual"}
     if body is not None:
         init["body"] = to_js(body) if isinstance(body, bytes) else body
+    init["signal"] = js.AbortSignal.timeout(int(timeout_s * 1000))
     try:
         response = await js.fetch(url, _js_object(init))
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            await response.body.cancel()
+            raise ConnectionError(f"response larger than {max_bytes} bytes")
+        blob = await _read_capped(response.body, max_bytes)
+        if blob is None:
+            raise ConnectionError(f"response larger than {max_bytes} bytes")
+        data = (await blob.arrayBuffer()).to_bytes()
     except JsException as exc:
+        if str(getattr(exc, "name", "")) == "TimeoutError" or "TimeoutError" in str(exc):
+            raise TimeoutError(f"no answer within {timeout_s:g} s") from None
         raise ConnectionError(f"fetch failed: {_js_message(exc)}") from None
-    declared = response.headers.get("content-length")
-    if max_bytes and declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ConnectionError(f"response larger than {max_bytes} bytes")
-    data = (await response.arrayBuffer()).to_bytes()
-    if max_bytes and len(data) > max_bytes:
-        raise ConnectionError(f"response larger than {max_bytes} bytes")
     headers_out = {k.lower(): v for k, v in _header_pairs(response.headers)}
     return FetchResult(int(response.status), headers_out, data)
 
@@ -301,7 +323,9 @@ async def _splicer() -> Any:
     return _splice_module
 
 
-def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> Any:
+def _transcoded(
+    splicer: Any, source: JsStream, transform: StreamTransform, idle_ms: int
+) -> Any:
     """`source` rewritten by `transform`, as a JS ReadableStream of bytes.
 
     sse_splice.mjs runs the stream and splices the common events itself; Python sees the
@@ -333,6 +357,7 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
         "reasoningHead": heads.reasoning.decode(),
         "chunkHead": heads.chunk.decode() if heads.chunk is not None else "",
         "stopTriggers": heads.stop_triggers.decode("latin-1"),  # one char per byte
+        "idleMs": idle_ms,
     }
     return splicer.transcode(source.js, create_proxy(python), control, _js_object(named))
 
@@ -344,7 +369,8 @@ async def _to_response(reply: Reply) -> Response:
         if not isinstance(source, JsStream):
             raise TypeError("stream replies need a stream from a binding")
         if body.transform:
-            body = _transcoded(await _splicer(), source, body.transform)
+            idle_ms = int(body.idle_timeout_s * 1000)
+            body = _transcoded(await _splicer(), source, body.transform, idle_ms)
         else:
             body = source.js
     elif isinstance(body, StoredObject):
@@ -352,32 +378,46 @@ async def _to_response(reply: Reply) -> Response:
     return Response(body, status=reply.status, headers=reply.headers)
 
 
-def _call(request: Any, env: Any) -> Call:
+def _call(request: Any, env: Any, request_id: str) -> Call:
+    """The `Call` for a JS Request (not the SDK's wrapper: its `method` is an enum that has no
+    member for valid methods such as PURGE or PROPFIND)."""
     url = urlsplit(str(request.url))
     query: dict[str, str] = {}
     for key, value in parse_qsl(url.query, keep_blank_values=True):
         query.setdefault(key, value)
-    headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
+    headers = {str(k).lower(): str(v) for k, v in _header_pairs(request.headers)}
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)
-    call = Call(
+    return Call(
         method=str(request.method).upper(),
         path=url.path or "/",
         query=query,
         headers=headers,
-        body=_Body(request.js_object),
+        body=_Body(request),
         env=Env(
             vars=_settings_vars(env),
             ai=_Ai(ai_binding),
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
         ),
-        request_id="req_" + secrets.token_hex(12),
+        request_id=request_id,
         origin_url=f"{url.scheme}://{url.netloc}",
     )
-    return call
 
 
 async def serve(request: Any, env: Any) -> Response:
-    """Answer one request."""
-    return await _to_response(await app.handle(_call(request, env)))
+    """Answer one request; whatever fails, the client gets the error shape and a request id.
+
+    `app.handle` renders every failure of a handler; this also covers what happens around it
+    (reading the request, a JS module that fails to import, building the response), which
+    workerd would otherwise answer with a bare 500.
+    """
+    request_id = "req_" + secrets.token_hex(12)
+    try:
+        return await _to_response(await app.handle(_call(request.js_object, env, request_id)))
+    except Exception:
+        log.error(request_id, "unhandled_exception", traceback=traceback.format_exc())
+        reply = error_reply(internal_error(request_id))
+        return Response(
+            reply.body, status=reply.status, headers={**reply.headers, "x-request-id": request_id}
+        )

@@ -135,7 +135,7 @@ function join(first, second) {
  * `stopTriggers` is not spliced (`chatstream.SpliceHeads`).
  */
 export function transcode(source, python, control, heads) {
-  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers } = heads;
+  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, idleMs } = heads;
   const encoder = new TextEncoder();
   // Content holding any of these bytes (one char per byte) may start a stop sequence.
   let triggers = null;
@@ -299,9 +299,11 @@ export function transcode(source, python, control, heads) {
   };
 
   let released = false;
+  let idleTimer = null;
   const release = () => {
     if (!released) {
       released = true;
+      clearTimeout(idleTimer);
       python.destroy();
     }
   };
@@ -319,16 +321,29 @@ export function transcode(source, python, control, heads) {
     emit(python(END, splicedChars));
     finish();
   };
-  const failed = () => {
+  const failed = (message = "The upstream stream failed before it finished.") => {
     // Python's error event and `[DONE]` still go out and the stream closes normally, so
     // clients see why instead of a cut connection.
     drop();
-    emit(python(FAIL, "The upstream stream failed before it finished."));
+    emit(python(FAIL, message));
     finish();
+  };
+  // A stalled upstream must not hold the client forever. One timer per stream, re-armed when
+  // it fires, rather than one per chunk: a chunk only records when it came.
+  let lastData = Date.now();
+  const watch = (delay) => {
+    idleTimer = setTimeout(() => {
+      if (released) return;
+      const quiet = Date.now() - lastData;
+      if (quiet < idleMs) return watch(idleMs - quiet);
+      reader.cancel("stalled").catch(() => {});
+      failed(`The upstream stream stalled: nothing arrived for ${idleMs / 1000} s.`);
+    }, delay);
   };
   let read;
   const onChunk = ({ done, value }) => {
     if (released) return undefined;
+    lastData = Date.now();
     try {
       if (done) return ended();
       rewrite(value);
@@ -351,6 +366,7 @@ export function transcode(source, python, control, heads) {
       controller = c;
       emit(encoder.encode(head));
       send(controller);
+      if (idleMs > 0) watch(idleMs);
     },
     pull: read,
     cancel(reason) {

@@ -11,6 +11,7 @@ timing reveals neither which key matched nor how much of one did. Keys never app
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any
@@ -53,11 +54,13 @@ def presented_key(
     """The key a request carries: a header form, or for translation routes `?token=`/`?password=`
     (and on the DeepL routes `?auth_key=`).
 
-    `Authorization: DeepL-Auth-Key <key>` is accepted too, as DeepL clients send it.
+    On those routes `Authorization: DeepL-Auth-Key <key>` is accepted too, as DeepL clients
+    send it; the OpenAI routes take only the forms README names.
     """
     authorization = headers.get("authorization", "").strip()
     scheme, _, value = authorization.partition(" ")
-    if scheme.lower() in ("bearer", "deepl-auth-key") and value.strip():
+    schemes = ("bearer", "deepl-auth-key") if allow_query else ("bearer",)
+    if scheme.lower() in schemes and value.strip():
         return value.strip()
     for name in ("x-api-key", "api-key"):
         if headers.get(name, "").strip():
@@ -67,6 +70,13 @@ def presented_key(
             if query.get(name, "").strip():
                 return query[name].strip()
     return None
+
+
+def fingerprint(key: str) -> str:
+    """A stable id for a key that does not reveal it: what logs, rate limits, KEY_POLICIES and
+    stored responses use (`python -c "from core.auth import fingerprint; ..."`, docs/security.md).
+    """
+    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def key_matches(key: str, keys: tuple[str, ...]) -> bool:
@@ -85,9 +95,11 @@ def check(
     allow_query: bool,
     *,
     deepl: bool = False,
-) -> None:
-    """Raise a 401 ApiError unless the request may proceed."""
-    verify(config, presented_key(headers, query, allow_query, deepl=deepl))
+) -> str | None:
+    """The accepted key (None: anonymous access), or a 401 ApiError."""
+    key = presented_key(headers, query, allow_query, deepl=deepl)
+    verify(config, key)
+    return key if config.api_keys else None
 
 
 def check_deepl(

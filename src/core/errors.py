@@ -22,6 +22,7 @@ class ApiError(Exception):
     type: str = "invalid_request_error"
     param: str | None = None
     code: str | None = None
+    headers: dict[str, str] | None = None  # sent with the rendered error (e.g. Retry-After)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -60,6 +61,37 @@ def too_large(limit: int, what: str = "The request body", param: str | None = No
 def bad_upstream(detail: str) -> ApiError:
     """A 502 for an upstream answer this Worker cannot use; `detail` says what was wrong."""
     return ApiError(502, detail, "api_error", None, "upstream_error")
+
+
+def rate_limited(retry_after_s: int) -> ApiError:
+    """A 429 for a key over its request rate (the RATE_LIMITER binding)."""
+    return ApiError(
+        429,
+        f"Rate limit reached for this API key; retry after {retry_after_s} seconds.",
+        "rate_limit_error",
+        None,
+        "rate_limit_exceeded",
+        {"retry-after": str(retry_after_s)},
+    )
+
+
+def deadline_passed(what: str, seconds: float) -> ApiError:
+    """A 504 for an upstream that did not answer in time."""
+    return ApiError(
+        504, f"{what} did not answer within {seconds:g} s.", "timeout_error", None,
+        "upstream_timeout",
+    )  # fmt: skip
+
+
+def internal_error(request_id: str) -> ApiError:
+    """A 500 for a bug: no internals, only the id that finds the logged traceback."""
+    return ApiError(
+        500,
+        f"The server failed to handle this request (request id {request_id}).",
+        "server_error",
+        None,
+        "internal_error",
+    )
 
 
 def model_not_found(model: str) -> ApiError:

@@ -166,7 +166,9 @@ class StoredObject:
 
 
 class Fetch(Protocol):
-    """Outbound HTTP (vision image URLs, the image upload host)."""
+    """Outbound HTTP (vision image URLs, the image upload host). Redirects come back as they
+    are (callers check each hop); the body is read at most to `max_bytes` (ConnectionError past
+    it), and the whole exchange within `timeout_s` (TimeoutError)."""
 
     async def __call__(
         self,
@@ -174,8 +176,9 @@ class Fetch(Protocol):
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         body: Any = None,
-        max_bytes: int | None = None,
-        redirect: str = "follow",  # "manual": a 3xx comes back as is (proxies pin their host)
+        *,
+        max_bytes: int,
+        timeout_s: float,
     ) -> FetchResult: ...
 
 
@@ -188,6 +191,12 @@ class FetchResult:
     body: bytes
 
 
+class RateLimiter(Protocol):
+    """The Workers Rate Limiting binding (`[[ratelimits]]`): one counter per key string."""
+
+    async def allow(self, key: str) -> bool: ...
+
+
 @dataclass
 class Env:
     """The Worker's configuration and bindings for one request."""
@@ -196,6 +205,16 @@ class Env:
     ai: Ai
     images: Storage | None = None
     fetch: Fetch | None = None
+    rate_limiter: RateLimiter | None = None
+
+
+@dataclass
+class Metrics:
+    """What the request log line reports besides status and time (never content)."""
+
+    models: list[str] = field(default_factory=list)
+    upstream_ms: float = 0.0
+    tokens: int | None = None
 
 
 @dataclass
@@ -204,6 +223,7 @@ class StreamBody:
 
     source: UpstreamStream
     transform: StreamTransform | None = None
+    idle_timeout_s: float = 0.0  # with a transform: end with an error after this much silence
 
 
 @dataclass
@@ -221,6 +241,8 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)
     max_body: int = 0
     settings: Config = field(default_factory=Config)  # parsed once per request by `app`
+    key_id: str | None = None  # the key's fingerprint (`auth.fingerprint`); None: anonymous
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def raw(self) -> bytes:
         """The body's bytes, within the route's limit."""
@@ -257,6 +279,39 @@ def _too_deep(raw: bytes) -> bool:
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# A high surrogate escape not followed by a low one, or a low one not preceded by a high one.
+_LONE_SURROGATE = re.compile(
+    rb"(?i)\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
+    rb"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+# Numbers JavaScript (and so the binding's JSON) holds exactly: beyond this an integer would be
+# rounded or fail to serialise on its way to Workers AI.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class _BadNumber(ValueError):
+    """A JSON number the Worker refuses to carry (a 400, not a parse error)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _BadNumber(f"The JSON body holds {name}, which is not a JSON number.")
+
+
+def _exact_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise _BadNumber(
+            f"The JSON body holds the integer {text[:40]}, beyond ±{MAX_SAFE_INTEGER}, the "
+            "largest integer JSON numbers carry exactly."
+        )
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"The JSON body holds the number {text[:40]}, too large to represent.")
+    return value
 
 
 def parse_json_object(raw: bytes) -> dict:
@@ -268,8 +323,18 @@ def parse_json_object(raw: bytes) -> dict:
             f"The JSON body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
             code="json_too_deep",
         )
+    if _LONE_SURROGATE.search(raw):
+        raise invalid(
+            "The JSON body holds a lone UTF-16 surrogate escape (such as \\ud800), which is not "
+            "text; send well-formed Unicode.",
+            code="invalid_unicode",
+        )
     try:
-        value = json.loads(raw)
+        value = json.loads(
+            raw, parse_constant=_no_constant, parse_int=_exact_int, parse_float=_finite_float
+        )
+    except _BadNumber as exc:
+        raise invalid(str(exc), code="invalid_number") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid(
             "We could not parse the JSON body of your request. The API expects a JSON "

@@ -3,10 +3,13 @@ naming the field (`param`), in OpenAI's wording where OpenAI has one."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from core.errors import invalid, missing
+
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer a JavaScript number holds exactly
 
 _MISSING = object()
 
@@ -76,7 +79,7 @@ def optional_number(
     value = body.get(param)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _type_error(param, "a number", value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise invalid(_range_message(param, value, low, high), param, "invalid_value")
@@ -100,6 +103,10 @@ def optional_int(
         raise _type_error(param, "an integer", value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise invalid(_range_message(param, value, low, high), param, "invalid_value")
+    if abs(value) > MAX_SAFE_INTEGER:
+        # Past 2^53 a number is not exact in JavaScript, and so cannot reach Workers AI.
+        limit = MAX_SAFE_INTEGER
+        raise invalid(_range_message(param, value, -limit, limit), param, "invalid_value")
     return value
 
 

@@ -84,7 +84,11 @@ async def _from_upload_host(call: Call, settings: config.Config, key: str) -> Re
     }
     try:
         answer = await call.env.fetch(
-            f"{origin}/file/{key}", "GET", forwarded, max_bytes=PROXY_LIMIT, redirect="manual"
+            f"{origin}/file/{key}",
+            "GET",
+            forwarded,
+            max_bytes=PROXY_LIMIT,
+            timeout_s=settings.fetch_timeout_s,
         )
     except OSError as exc:
         log.error(call.request_id, "file_proxy_failed", key=key, reason=str(exc))

@@ -398,6 +398,12 @@ def _lookup(name: str, config: Config) -> Model | None:
     return MODELS.get(target)
 
 
+def model_id(name: str, config: Config) -> str:
+    """The Workers AI id a model name (id, alias, configured alias, removed id) stands for."""
+    model = _lookup(name.strip(), config)
+    return model.id if model is not None else config.model_aliases.get(name.strip(), name.strip())
+
+
 def resolve(name: Any, task: str, config: Config, param: str = "model") -> Model:
     """The model to run for `name` on an endpoint of `task` (a default when name is empty).
 

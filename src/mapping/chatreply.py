@@ -61,7 +61,8 @@ def stream_reply(
     if isinstance(result, (dict, list, str, int, float)):
         answer = chat.normalise(result, request.model, f"call_{transcoder.completion_id}_")
         return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
-    return Reply(200, StreamBody(result, transcoder), dict(SSE_HEADERS))
+    idle = call.settings.stream_idle_timeout_s
+    return Reply(200, StreamBody(result, transcoder, idle), dict(SSE_HEADERS))
 
 
 def completion_object(

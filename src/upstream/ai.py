@@ -1,16 +1,25 @@
 """The one place the Worker runs Workers AI: every `env.AI.run` goes through `run`.
 
-It applies the run options the settings ask for (AI Gateway) and so no endpoint can forget
-them; the adapter under it maps binding failures to `ApiError`s (`core.errors.upstream_error`).
+It applies what the settings ask of every call, so no endpoint can forget it: the run options
+(AI Gateway), the key's policy (KEY_POLICIES: allowed models, a max_tokens ceiling), and a
+deadline (UPSTREAM_TIMEOUT_S). The adapter under it maps binding failures to `ApiError`s
+(`core.errors.upstream_error`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 from core.config import Config
+from core.errors import ApiError, bad_upstream, deadline_passed
 from core.exchange import Call
+from mapping import catalog
+
+# Inputs that bound how many tokens a model may write, by the names Workers AI schemas use.
+_TOKEN_LIMITS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
 
 def run_options(settings: Config) -> dict | None:
@@ -18,17 +27,54 @@ def run_options(settings: Config) -> dict | None:
     return {"gateway": {"id": settings.ai_gateway_id}} if settings.ai_gateway_id else None
 
 
+def apply_policy(call: Call, model_id: str, inputs: dict) -> dict:
+    """`inputs` within the calling key's KEY_POLICIES entry, or a 403 for a model it may not use."""
+    policy = call.settings.key_policies.get(call.key_id or "")
+    if policy is None:
+        return inputs
+    if policy.models is not None:
+        allowed = {catalog.model_id(name, call.settings) for name in policy.models}
+        if model_id not in allowed:
+            raise ApiError(
+                403,
+                f"This API key may not use `{model_id}`.",
+                "permission_error",
+                "model",
+                "model_not_allowed",
+            )
+    if policy.max_tokens is not None:
+        capped = {
+            name: min(value, policy.max_tokens)
+            for name in _TOKEN_LIMITS
+            if isinstance(value := inputs.get(name), int)
+        }
+        if capped:
+            inputs = {**inputs, **capped}
+    return inputs
+
+
 async def run(call: Call, model_id: str, inputs: dict) -> Any:
-    """`env.AI.run(model_id, inputs)` with the request's run options."""
-    return await call.env.ai.run(model_id, inputs, run_options(call.settings))
+    """`env.AI.run(model_id, inputs)` with the request's run options, policy and deadline."""
+    inputs = apply_policy(call, model_id, inputs)
+    settings = call.settings
+    started = time.monotonic()
+    try:
+        return await asyncio.wait_for(
+            call.env.ai.run(model_id, inputs, run_options(settings)), settings.upstream_timeout_s
+        )
+    except TimeoutError:
+        raise deadline_passed("Workers AI", settings.upstream_timeout_s) from None
+    finally:
+        call.metrics.models.append(model_id)
+        call.metrics.upstream_ms += (time.monotonic() - started) * 1000
 
 
 async def whole(result: Any) -> Any:
-    """A JSON result; a stream we did not ask for is read and parsed."""
+    """A JSON result; a stream we did not ask for is read and must be JSON."""
     if hasattr(result, "read_all"):
         raw = await result.read_all()
         try:
             return json.loads(raw)
-        except ValueError:
-            return raw.decode("utf-8", "replace")
+        except (ValueError, UnicodeDecodeError):
+            raise bad_upstream("Workers AI answered with something other than JSON.") from None
     return result

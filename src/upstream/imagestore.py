@@ -158,7 +158,7 @@ async def _upload(call: Call, data: bytes, key: str) -> str:
             {"content-type": form_type, "accept": "application/json"},
             body,
             max_bytes=UPLOAD_ANSWER_LIMIT,
-            redirect="manual",
+            timeout_s=settings.fetch_timeout_s,
         )
     except OSError as exc:
         log.error(call.request_id, "image_upload_failed", reason=str(exc))

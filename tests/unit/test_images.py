@@ -63,13 +63,11 @@ class FakeFetch:
         self.answer = answer
         self.calls: list[dict] = []
 
-    async def __call__(
-        self, url, method="GET", headers=None, body=None, max_bytes=None, redirect="follow"
-    ):
+    async def __call__(self, url, method="GET", headers=None, body=None, *, max_bytes, timeout_s):
         self.calls.append(
             {"url": url, "method": method, "headers": dict(headers or {}), "body": body}
         )
-        self.calls[-1]["redirect"] = redirect
+        self.calls[-1]["timeout_s"] = timeout_s
         return self.answer(url, method, headers or {}, body)
 
 
@@ -435,7 +433,7 @@ def test_an_upload_failure_is_502(answer):
     reply = run(post({"prompt": "x", "response_format": "url"}, vars=UPLOAD_VARS, fetch=fetch))
     assert reply.status == 502
     assert error_of(reply)["code"] == "image_storage_failed"
-    assert fetch.calls[0]["redirect"] == "manual"
+    assert fetch.calls[0]["timeout_s"] == 15.0  # FETCH_TIMEOUT_S default
 
 
 def test_an_unreachable_upload_host_is_502():
@@ -540,7 +538,7 @@ def test_file_proxies_only_to_the_upload_host():
             "method": "GET",
             "headers": {"if-none-match": '"old"'},
             "body": None,
-            "redirect": "manual",
+            "timeout_s": 15.0,
         }
     ]
 

@@ -236,3 +236,40 @@ def test_nesting_within_the_limit_and_brackets_in_strings_still_parse():
     assert parse_json_object(json.dumps(value).encode())["x"]["x"]
     with pytest.raises(ApiError):
         parse_json_object(json.dumps([[[[]]]] * 1).encode())  # valid JSON, not an object
+
+
+def _chat_error(raw: bytes) -> dict:
+    reply = run(make_call("POST", "/v1/chat/completions", body=raw, headers=AUTH))
+    assert reply.status == 400, reply.body
+    return body_json(reply)["error"]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "code", "param"),
+    [
+        (b'"max_tokens": 9007199254740993', "invalid_number", None),
+        (b'"max_tokens": 1e308', "invalid_value", "max_tokens"),
+        (b'"max_tokens": 1e999', "invalid_number", None),
+        (b'"temperature": NaN', "invalid_number", None),
+        (b'"temperature": -Infinity', "invalid_number", None),
+    ],
+)
+def test_numbers_javascript_cannot_carry_are_400s_not_upstream_failures(fragment, code, param):
+    # These used to fail while serialising for env.AI.run and came back as a 502.
+    raw = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], ' + fragment + b"}"
+    error = _chat_error(raw)
+    assert (error["code"], error["param"]) == (code, param)
+
+
+@pytest.mark.parametrize("text", [rb"a\ud800b", rb"\udc00", rb"x\ud83d"])
+def test_lone_surrogates_are_refused_before_they_reach_workers_ai(text):
+    raw = b'{"messages": [{"role": "user", "content": "' + text + b'"}]}'
+    assert _chat_error(raw)["code"] == "invalid_unicode"
+
+
+def test_surrogate_pairs_are_text():
+    ai = FakeAi()
+    raw = rb'{"messages": [{"role": "user", "content": "\ud83d\ude00"}]}'
+    reply = run(make_call("POST", "/v1/chat/completions", body=raw, headers=AUTH, ai=ai))
+    assert reply.status == 200
+    assert ai.calls[0][1]["messages"][-1]["content"] == "😀"
