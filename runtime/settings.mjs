@@ -17,7 +17,12 @@ export const DOCUMENTED_SETTINGS = Object.freeze([
   "IMAGE_UPLOAD_URL",
   "AI_GATEWAY_ID",
   "PUBLIC_BASE_URL",
-  "MAX_BODY_BYTES",
+  "UPSTREAM_TIMEOUT_S",
+  "FETCH_TIMEOUT_S",
+  "STREAM_IDLE_TIMEOUT_S",
+  "IMAGE_URL_HOSTS",
+  "MAX_IMAGE_URLS",
+  "KEY_POLICIES",
 ]);
 
 // Python-related compatibility flags and the date from which `python_workers` implies them

@@ -235,6 +235,17 @@ class _R2Store:
         )
 
 
+class _RateLimiter:
+    """The Rate Limiting binding (`[[ratelimits]]`) as an `exchange.RateLimiter`."""
+
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    async def allow(self, key: str) -> bool:
+        outcome = await self._binding.limit(_js_object({"key": key}))
+        return bool(outcome.success)
+
+
 async def _read_capped(stream: Any, limit: int) -> Any:
     """A JS byte stream read into one Blob, or None (the stream cancelled) once more than
     `limit` bytes have come; chunks stay in JavaScript until then."""
@@ -388,6 +399,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
     headers = {str(k).lower(): str(v) for k, v in _header_pairs(request.headers)}
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)
+    limiter = getattr(env, "RATE_LIMITER", None)
     return Call(
         method=str(request.method).upper(),
         path=url.path or "/",
@@ -399,6 +411,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
             ai=_Ai(ai_binding),
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
+            rate_limiter=_RateLimiter(limiter) if limiter is not None else None,
         ),
         request_id=request_id,
         origin_url=f"{url.scheme}://{url.netloc}",

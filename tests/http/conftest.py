@@ -236,7 +236,11 @@ def start_worker(emulator) -> Iterator[_WorkerFactory]:
 
 @pytest.fixture(scope="session")
 def worker(start_worker) -> WorkerProcess:
-    return start_worker({"API_KEYS": DEFAULT_API_KEYS}, r2=("IMAGES",))
+    # Image URLs on 127.0.0.1 are allowed here (IMAGE_URL_HOSTS) so vision tests can serve images
+    # from a loopback server; test_hostile.py proves the default policy refuses them.
+    return start_worker(
+        {"API_KEYS": DEFAULT_API_KEYS, "IMAGE_URL_HOSTS": "127.0.0.1"}, r2=("IMAGES",)
+    )
 
 
 @pytest.fixture(scope="session")
