@@ -8,7 +8,7 @@ import base64
 import time
 from typing import Any
 
-from core.errors import invalid, missing
+from core.errors import invalid, missing, too_large
 from core.exchange import Call, Reply, Upload, json_reply
 from formats import imagesize
 from mapping import catalog, images
@@ -55,6 +55,11 @@ async def generate(call: Call) -> Reply:
 
 
 
+# Per file: the models take at most 2048x2048 pictures, and every byte is held in an isolate
+# of 128 MB while it is converted (docs/images.md).
+MAX_EDIT_FILE_BYTES = 10 * 1024 * 1024
+
+
 async def _upload_bytes(
     upload: Any, param: str, required: bool, png_only: bool = False
 ) -> bytes | None:
@@ -64,6 +69,8 @@ async def _upload_bytes(
         return None
     if isinstance(upload, str):
         raise invalid(f"'{param}' must be a file (a multipart file part).", param)
+    if upload.size > MAX_EDIT_FILE_BYTES:
+        raise too_large(MAX_EDIT_FILE_BYTES, f"The '{param}' file", param)
     data = await upload.bytes()
     kind = imagesize.sniff(data)
     if png_only and kind != "image/png":

@@ -17,7 +17,7 @@ from PIL import Image
 from core.errors import ApiError
 from core.exchange import FetchResult, FormInput, StoredObject
 from mapping import catalog, images
-from tests.unit.fakes import AUTH, FakeAi, FakeStream, body_json, make_call, run
+from tests.unit.fakes import AUTH, FakeAi, FakeStream, FakeUpload, body_json, make_call, run
 from upstream import imagegen, imagestore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR-fake-png-body"
@@ -69,17 +69,6 @@ class FakeFetch:
         )
         self.calls[-1]["timeout_s"] = timeout_s
         return self.answer(url, method, headers or {}, body)
-
-
-class FakeUpload:
-    def __init__(self, data: bytes, name: str = "in.png", content_type: str = "image/png"):
-        self.data = data
-        self.name = name
-        self.content_type = content_type
-        self.size = len(data)
-
-    async def bytes(self) -> bytes:
-        return self.data
 
 
 def png_ai(model, inputs):
@@ -839,3 +828,18 @@ def test_generation_needs_a_key_but_files_do_not():
     reply = run(make_call("GET", "/file/abc.png", vars={"API_KEYS": "sk-a"}))
     assert reply.status == 404
     assert error_of(reply)["code"] == "file_not_found"
+
+
+def test_an_edit_file_over_the_per_file_cap_is_413_before_it_is_read():
+    upload = FakeUpload(b"\x89PNG" + b"\x00" * 16, "big.png", "image/png")
+    upload.size = 11 * 1024 * 1024
+    call = make_call("POST", "/v1/images/edits", headers=AUTH, form={"image": upload, "prompt": "x"})
+    reply = run(call)
+    assert reply.status == 413
+    assert body_json(reply)["error"] == {
+        "message": "The 'image' file is larger than this endpoint accepts (10 MB).",
+        "type": "invalid_request_error",
+        "param": "image",
+        "code": "request_too_large",
+    }
+    assert upload.reads == []
