@@ -278,12 +278,13 @@ class ChatStream:
         try:
             event = json.loads(data)
         except ValueError:
-            return  # not JSON: nothing a client could use
+            # Dropping it would lose part of the answer without a word: end with an error.
+            raise _UpstreamEventError("Workers AI sent an event that is not JSON.") from None
         if not isinstance(event, dict):
             self._content(chat.as_text(event), out)
             return
         if "error" in event:
-            raise _UpstreamEventError()
+            raise _UpstreamEventError("Workers AI reported an error during the stream.")
         if isinstance(event.get("choices"), list):
             for choice in event["choices"][:1]:
                 delta = choice.get("delta") or {}
@@ -381,8 +382,8 @@ class ChatStream:
                 if self.done_seen:
                     break
                 mode = self.mode  # a tag, a stop, or text held back changes what may splice
-        except _UpstreamEventError:
-            return b"".join(out) + self.fail("Workers AI reported an error during the stream.")
+        except _UpstreamEventError as exc:
+            return b"".join(out) + self.fail(str(exc))
         return b"".join(out)
 
     def end(self, spliced_chars: int = 0) -> bytes:
@@ -465,4 +466,4 @@ class ChatStream:
 
 
 class _UpstreamEventError(Exception):
-    """An `{"error": …}` event inside the upstream stream."""
+    """An `{"error": …}` event, or one that is not JSON, inside the upstream stream."""

@@ -440,3 +440,13 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     assert texts["DELTA"].encode() == chatstream._CHUNK_DELTA
     assert texts["DELTA_TAIL"].encode() == chatstream._CHUNK_TAIL
     assert tuple(k.encode() for k in re.findall(r"ascii\('([^']*)'\)", keys)) == chatstream._CHUNK_KEYS
+
+
+def test_an_event_that_is_not_json_ends_the_stream_with_an_error_not_silence():
+    stream = ChatStream(completion_id="c", created=1, model="m", max_tokens=100)
+    out = stream.feed(b'data: {"response":"Hel","p":"x"}\n\ndata: {"response": lo\n\n')
+    out += stream.end()
+    text = out.decode()
+    assert '"content":"Hel"' in text
+    assert "Workers AI sent an event that is not JSON." in text
+    assert text.endswith("data: [DONE]\n\n")
