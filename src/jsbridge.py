@@ -358,9 +358,12 @@ async def _to_response(reply: Reply) -> Response:
 
 def _call(request: Any, env: Any) -> Call:
     url = urlsplit(str(request.url))
-    query: dict[str, str] = {}
+    query = Form()  # each name's first value; `form_values` gives a repeated one's all
     for key, value in parse_qsl(url.query, keep_blank_values=True):
-        query.setdefault(key, value)
+        if key in query:
+            query.repeated.setdefault(key, [query[key]]).append(value)
+        else:
+            query[key] = value
     headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -21,7 +22,7 @@ import auth
 import catalog
 import config
 from errors import ApiError, invalid
-from exchange import Call, Reply, json_reply
+from exchange import Call, Reply, form_values, json_reply
 
 if TYPE_CHECKING:
     import translation
@@ -51,7 +52,9 @@ async def deeplx(call: Call) -> Reply:
 
 
 async def deepl(call: Call) -> Reply:
-    """DeepL API v2: JSON or form body -> `{translations: [{detected_source_language, text}]}`."""
+    """DeepL API v2: query, JSON or form fields -> `{translations: [{detected_source_language,
+    text}]}`, with `billed_characters` when `show_billed_characters` is set (DeepL's libraries
+    always set it and fail without the number)."""
     import languages
     import translation
 
@@ -59,11 +62,17 @@ async def deepl(call: Call) -> Reply:
     items = translation.texts(fields.get("text"), many=True)
     target = translation.language(fields.get("target_lang"), "target_lang", allow_auto=False)
     source = translation.language(fields.get("source_lang"), "source_lang", allow_auto=True)
+    billed = translation.flag(fields.get("show_billed_characters"), "show_billed_characters")
     results = await translate_texts(call, items, source, target)
-    translations: list[translation.DeepLTranslation] = [
-        {"detected_source_language": languages.display(detected), "text": text}
-        for detected, text in results
-    ]
+    translations: list[translation.DeepLTranslation] = []
+    for original, (detected, text) in zip(items, results, strict=True):
+        entry: translation.DeepLTranslation = {
+            "detected_source_language": languages.display(detected),
+            "text": text,
+        }
+        if billed:
+            entry["billed_characters"] = translation.billed_characters(original)
+        translations.append(entry)
     return json_reply({"translations": translations})
 
 
@@ -71,8 +80,8 @@ async def deepl_languages(call: Call) -> Reply:
     """DeepL's `/v2/languages?type=source|target`: the languages m2m100 translates."""
     import translation
 
-    fields = await _deepl_fields(call, optional=True)
-    kind = translation.list_kind(fields["type"] if "type" in fields else call.query.get("type"))
+    fields = await _deepl_fields(call)
+    kind = translation.list_kind(fields.get("type"))
     return json_reply(translation.deepl_languages(kind))
 
 
@@ -80,7 +89,7 @@ async def deepl_usage(call: Call) -> Reply:
     """DeepL's `/v2/usage`: this server keeps no per-key count and enforces no quota."""
     import translation
 
-    await _deepl_fields(call, optional=True)
+    await _deepl_fields(call)
     return json_reply(translation.deepl_usage())
 
 
@@ -201,38 +210,46 @@ def _translated_text(result: Any) -> str:
     )
 
 
-async def _deepl_fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
-    """The DeepL request's body fields, once its key is known to be good.
+async def _deepl_fields(call: Call) -> dict[str, Any]:
+    """The DeepL request's fields, once its key is known to be good.
 
     A key the pipeline did not see may be the body's `auth_key`. A body that cannot be read is
     reported only to a caller with a good key, so no one learns anything without one.
-    `optional`: an empty body (or a GET's) means no fields.
     """
     settings = config.load(call.env.vars)
     try:
-        fields = {} if call.method in ("GET", "HEAD") else await _fields(call, optional=optional)
+        body = await _body_fields(call)
     except ApiError:
         auth.check_deepl(settings, call.headers, call.query, {})
         raise
-    auth.check_deepl(settings, call.headers, call.query, fields)
+    auth.check_deepl(settings, call.headers, call.query, body)
+    return {**_query_fields(call.query), **body}
+
+
+def _query_fields(query: Mapping[str, str]) -> dict[str, Any]:
+    """DeepL accepts every parameter in the query string too; a body field wins over it."""
+    fields: dict[str, Any] = dict(query)
+    if "text" in query:
+        fields["text"] = form_values(query, "text")
     return fields
 
 
-async def _fields(call: Call, *, optional: bool = False) -> dict[str, Any]:
-    """DeepL's request fields from a JSON, urlencoded or multipart body; `text` may repeat."""
+async def _body_fields(call: Call) -> dict[str, Any]:
+    """Fields of a JSON, urlencoded or multipart body, on any method: DeepL's Python library
+    sends `GET /v2/languages` with a form body. An empty body has none; `text` may repeat."""
     content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
-    is_json = content_type == "application/json" or content_type.endswith("+json")
     if content_type == "multipart/form-data":
         form = await call.body.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
-    if is_json and not optional:
-        return await call.json()
-    raw = await call.body.bytes()
-    if optional and not raw.strip():
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        texts = [value for value in form_values(form, "text") if isinstance(value, str)]
+        if texts:
+            fields["text"] = texts
+        return fields
+    raw = await call.body.bytes()  # capped at the route's limit
+    if not raw.strip():
         return {}
-    if is_json:
-        return _json_object(raw)
-    if not content_type and raw.lstrip().startswith(b"{"):
+    is_json = content_type == "application/json" or content_type.endswith("+json")
+    if is_json or (not content_type and raw.lstrip().startswith(b"{")):
         return _json_object(raw)
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)

@@ -448,3 +448,43 @@ def test_cors_preflight(base_url, path):
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 204
         assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_deepl_target_languages_by_get_with_a_form_body(base_url, api_key):
+    # As `deepl.Translator.get_target_languages()` sends it: a GET whose body is `type=target`.
+    status, _, body = post(
+        base_url,
+        "/v2/languages",
+        b"type=target",
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+        method="GET",
+    )
+    assert (status, len(body)) == (200, 105)
+
+
+def test_deepl_billed_characters_from_a_form_body(base_url, api_key):
+    # As `deepl-node` sends a translation: a form with `show_billed_characters=1`.
+    data = urllib.parse.urlencode(
+        [
+            ("text", "Grüß Gott, 世界"),
+            ("source_lang", "DE"),
+            ("target_lang", "EN-GB"),
+            ("show_billed_characters", "1"),
+        ]
+    ).encode()
+    status, _, body = post(
+        base_url,
+        "/v2/translate",
+        data,
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+    )
+    assert status == 200
+    assert body == {
+        "translations": [
+            {
+                "detected_source_language": "DE",
+                "text": "[en] Grüß Gott, 世界",
+                "billed_characters": 13,
+            }
+        ]
+    }

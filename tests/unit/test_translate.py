@@ -16,7 +16,7 @@ import languages
 import routes
 import translation
 from errors import ApiError
-from exchange import Call
+from exchange import Call, Form
 from tests.unit.fakes import FakeAi, body_json, make_call, run
 
 M2M = "@cf/meta/m2m100-1.2b"
@@ -943,7 +943,7 @@ def test_unreadable_body_without_key_is_403_not_400():
     assert (wrong.status, body_json(wrong)) == (403, WRONG_KEY)
     with_key = run(deepl_call(b"{nope"))
     assert with_key.status == 400
-    assert body_json(with_key)["message"].startswith("We could not parse the JSON body")
+    assert body_json(with_key) == {"message": "The request body is not valid JSON."}
 
 
 def test_header_key_decides_over_the_body_auth_key():
@@ -976,3 +976,102 @@ def test_check_deepl_is_the_pipeline_check_plus_the_body_field():
     assert caught.value is auth.MISSING_KEY
     assert auth.presented_key({}, {"auth_key": "sk-a"}, True) is None  # DeepL routes only
     assert auth.presented_key({}, {"auth_key": "sk-a"}, True, deepl=True) == "sk-a"
+
+
+# `show_billed_characters` and fields from the query, form or JSON body on any method.
+
+
+@pytest.mark.parametrize("value", [True, "1", "true", "True"])
+def test_billed_characters_are_the_source_texts_code_points(value):
+    # DeepL bills the source text in Unicode code points, spaces included, even when nothing
+    # needed translating; its libraries read the number from every translation.
+    texts = ["Hallo Welt", "你好，世界", "🎉 Привет!", "", "Hi\nthere"]
+    body = {
+        "text": texts,
+        "source_lang": "DE",
+        "target_lang": "EN",
+        "show_billed_characters": value,
+    }
+    reply = run(deepl_call(body))
+    assert reply.status == 200
+    assert [t["billed_characters"] for t in body_json(reply)["translations"]] == [10, 5, 9, 0, 8]
+
+
+@pytest.mark.parametrize("value", [None, False, "0", "false"])
+def test_billed_characters_only_when_asked(value):
+    body = {"text": ["Hallo Welt"], "source_lang": "DE", "target_lang": "EN"}
+    if value is not None:
+        body["show_billed_characters"] = value
+    reply = run(deepl_call(body))
+    assert body_json(reply) == {
+        "translations": [{"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"}]
+    }
+
+
+def test_billed_characters_flag_must_be_boolean():
+    reply = run(deepl_call({"text": ["Hi"], "target_lang": "DE", "show_billed_characters": "yes"}))
+    assert (reply.status, body_json(reply)) == (
+        400,
+        {"message": "'show_billed_characters' must be true or false."},
+    )
+
+
+def test_deepl_python_target_languages_request_is_a_get_with_a_form_body():
+    # `deepl.Translator.get_target_languages()` sends `GET /v2/languages` with `type=target` as
+    # a urlencoded body, not in the query.
+    call = v2_call("GET", "/v2/languages", b"type=target", "application/x-www-form-urlencoded")
+    reply = run(call)
+    assert reply.status == 200
+    assert len(body_json(reply)) == 105
+
+
+def test_get_languages_json_body():
+    reply = run(v2_call("GET", "/v2/languages", {"type": "target"}, "application/json"))
+    assert len(body_json(reply)) == 105
+
+
+def test_body_field_wins_over_the_query():
+    call = v2_call(
+        "POST",
+        "/v2/languages",
+        b"type=source",
+        "application/x-www-form-urlencoded",
+        query={"type": "target"},
+    )
+    assert len(body_json(run(call))) == 100
+
+
+def test_translate_fields_in_the_query_repeated_text_included():
+    query = Form(
+        {"text": "Hallo Welt", "source_lang": "DE", "target_lang": "EN"},
+        {"text": ["Hallo Welt", "Guten Tag"]},
+    )
+    call = deepl_call(b"", content_type=None)
+    call.query = query
+    reply = run(call)
+    assert reply.status == 200
+    assert body_json(reply) == {
+        "translations": [
+            {"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"},
+            {"detected_source_language": "DE", "text": "<de>Guten Tag</en>"},
+        ]
+    }
+
+
+def test_get_body_over_the_limit_is_413():
+    raw = b"type=target&pad=" + b"x" * (129 * 1024)
+    call = v2_call("GET", "/v2/languages", raw, "application/x-www-form-urlencoded")
+    call.headers["content-length"] = str(len(raw))
+    reply = run(call)
+    assert reply.status == 413
+    assert body_json(reply) == {
+        "message": "The request body is larger than this endpoint accepts (128 KB)."
+    }
+
+
+def test_empty_translate_body_names_the_missing_field():
+    reply = run(deepl_call(b"", content_type="application/json"))
+    assert (reply.status, body_json(reply)) == (
+        400,
+        {"message": "Missing required parameter: 'text'."},
+    )
