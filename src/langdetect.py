@@ -40,12 +40,17 @@ NO_EVIDENCE = "no_evidence"  # too long to guess, (almost) nothing recognised
 
 @dataclass(frozen=True)
 class Detection:
-    """A detected language, or None with why (`reason`) and the tied `candidates`."""
+    """A detected language, or None with why (`reason`) and the tied `candidates`.
+
+    `guessed`: a short text's likeliest language rather than a clear winner; the other
+    languages with evidence are in `candidates`, best first.
+    """
 
     language: str | None
     script: str = ""
     reason: str = ""
     candidates: tuple[str, ...] = ()
+    guessed: bool = False
 
 
 # (first code point, last code point, script), sorted; letters elsewhere count as "other".
@@ -127,6 +132,13 @@ _SINGLE: dict[str, str] = {
 
 # Shared scripts: the language assumed for short text without evidence.
 _DEFAULT = {"latin": "en", "cyrillic": "ru", "arabic": "ar", "devanagari": "hi", "hebrew": "he"}
+
+# The 20 most spoken languages m2m100 translates (Ethnologue, total speakers), most spoken
+# first: a short text that fits several equally is taken for the most spoken of them.
+COMMON = (
+    "en", "zh", "hi", "es", "ar", "fr", "bn", "pt", "ru", "id",
+    "ur", "de", "ja", "mr", "vi", "ha", "tr", "sw", "tl", "ta",
+)  # fmt: skip
 
 
 def _profile(words: str, letters: str = "") -> tuple[frozenset[str], frozenset[str]]:
@@ -298,6 +310,10 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "amma deyil salam təşəkkür",
             "ə",
         ),
+        "ha": _profile(
+            "da ya ta na ba a su ka ki ne ce shi ita ni mu ku za yana tana suna an",
+            "ɓɗƙƴ",
+        ),
         "yo": _profile(
             "ni ti àti ó wọn kò sí fún ṣe jẹ́ rẹ̀ mi o pé",
             "ṣ",
@@ -363,6 +379,89 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     },
 }
 
+# Everyday words of short texts - greetings, courtesy, questions, replies, common verbs and
+# nouns - which often carry none of the function words above. Mostly for the 20 most spoken
+# languages m2m100 translates (`COMMON`); tests/data/short_texts.tsv measures the result.
+_EVERYDAY: dict[str, str] = {
+    "en": "hi hey bye goodbye morning evening night afternoon thank thanks welcome sorry "
+    "excuse fine good great don let what nice meet birthday happy merry christmas love where "
+    "go know call tomorrow today time take care luck lot much very back "
+    "problem okay ok bathroom see later soon day name help",
+    "es": "hola buenos buenas días dia noches tardes gracias muchas mucho gusto adiós "
+    "luego hasta mañana cómo estás qué tal cuánto cuesta dónde baño siento nada quiero "
+    "feliz cumpleaños bienvenido bienvenidos entiendo provecho vamos playa estoy cansado "
+    "claro perdón ayudas hora bien buen señor señora amigo también porque pues ahora "
+    "aquí tengo tiene hay nos vemos",
+    "fr": "bonjour bonsoir salut merci beaucoup comment ça va revoir bientôt bonne nuit "
+    "enchanté enchantée aime excusez moi toi joyeux anniversaire où toilettes sais bon "
+    "appétit rien plaît journée quelle heure désolé désolée demain marche bienvenue chez "
+    "combien problème suis ai voilà oui non madame monsieur",
+    "pt": "olá oi bom boa dia tarde noite obrigado obrigada muito tudo bem vai logo até "
+    "amanhã tchau desculpa desculpe licença eu te amo feliz aniversário onde fica "
+    "banheiro sei prazer conhecê vindo quanto custa horas estou fome vamos "
+    "embora beleza parabéns saudades você vocês também agora aqui tenho",
+    "de": "hallo guten gute morgen tag abend nacht danke vielen dank schön wie "
+    "geht tschüss wiedersehen bis später entschuldigung liebe dich alles gute zum "
+    "geburtstag wo toilette weiß bitte herzlich willkommen viel kostet spät hunger kein "
+    "keine problem frohe weihnachten servus welt tschüs mir dir gut sehr heute",
+    "id": "halo selamat pagi siang sore malam terima kasih banyak apa kabar sampai jumpa "
+    "maaf permisi cinta kamu ulang tahun mana toilet tahu datang berapa "
+    "harganya harga sama apa hati jam sekarang lapar ayo pergi jalan senang bertemu "
+    "denganmu besok baik mau pulang aku tolong ya tidak belum sudah",
+    "vi": "xin chào chúc buổi sáng ngủ ngon cảm ơn rất nhiều bạn khỏe tạm biệt hẹn gặp "
+    "lại lỗi anh em yêu mừng sinh nhật nhà vệ ở đâu tôi biết gì bao nhiêu tiền mấy giờ "
+    "rồi đói quá đi thôi sao vui năm mới mai vâng dạ ăn cơm chưa",
+    "ha": "sannu ina kwana barka da safiya yamma na gode sosai yaya kake kike lafiya lau "
+    "sai anjima gobe yi hakuri son zuwa yake take ban sani ba nawa ne ce karfe jin "
+    "yunwa mu tafi babu matsala sallah jima aiki gida madalla dare wannan akwai kuma "
+    "amma don domin daga cikin yau yanzu gaskiya",
+    "tr": "merhaba selam günaydın iyi akşamlar geceler günler teşekkürler teşekkür "
+    "ederim sağol sağ ol nasılsın görüşürüz hoşça kal özür dilerim seni seviyorum "
+    "doğum günün kutlu olsun tuvalet nerede bilmiyorum rica hoş geldiniz geldin kaç "
+    "saat acıktım hadi gidelim sorun memnun oldum yarın afiyet kolay gelsin lütfen "
+    "tamam",
+    "sw": "habari jambo hujambo sijambo asubuhi asante sana kwaheri tutaonana baadaye "
+    "samahani nakupenda heri siku kuzaliwa choo kiko wapi sijui karibu bei gani saa "
+    "ngapi nina njaa twende hakuna matata usiku mwema nimefurahi kukuona tuonane kesho "
+    "pole mambo poa rafiki",
+    "tl": "kumusta kamusta magandang umaga gabi hapon tanghali maraming paalam ingat "
+    "pasensya mahal kita maligayang kaarawan nasaan banyo alam walang anuman pagdating "
+    "magkano anong oras gutom tara problema ikinagagalak kitang makilala bukas naman "
+    "kain tayo ka ko na",
+    "it": "ciao buongiorno buonasera buonanotte grazie prego scusi scusa arrivederci "
+    "come stai bene dove quanto costa",
+    "nl": "hoi goedemorgen goedenavond bedankt alsjeblieft tot ziens dag",
+    "ru": "до здравствуйте доброе добрый утро вечер спокойной ночи спасибо большое дела "
+    "пока свидания извините тебя люблю днём рождения где туалет знаю пожалуйста "
+    "приятно познакомиться сколько стоит который час всё хорошо добро пожаловать "
+    "новым годом ничего страшного завтра давай пойдём устал",
+    "ar": "مرحبا السلام عليكم صباح مساء الخير شكرا جزيلا كيف حالك مع السلامة أنا بخير تصبح "
+    "أهلا وسهلا عيد ميلاد سعيد أين الحمام أعرف آسف فضلك أحبك اللقاء اسمك كم السعر "
+    "عفوا رمضان كريم الحمد لله نعم",
+    "ur": "السلام علیکم آپ کیسے کیسی ہیں ہوں شکریہ بہت صبح شب بخیر میں ٹھیک خدا حافظ کا "
+    "نام کیا معاف کیجیے مجھے نہیں معلوم سالگرہ مبارک تم پیار خوش آمدید کہاں یہ کتنے "
+    "کوئی بات چلو چلیں اچھا بھوک لگی جی ہاں عید پھر ملیں گے کل ملتے حال",
+    "hi": "नमस्ते आप कैसे हैं धन्यवाद शुभ रात्रि सुप्रभात मैं ठीक हूँ हूं आपका नाम क्या "
+    "फिर मिलेंगे माफ़ कीजिए मुझे पता जन्मदिन मुबारक हो बहुत शुक्रिया हाल तुमसे प्यार "
+    "करता कोई बात स्वागत शौचालय कहाँ कितने चलो चलते अच्छा भूख लगी हाँ जी कल मिलते",
+    "mr": "नमस्कार तुम्ही कसे कसा कशी आहात आहेस मी बरा बरी तुमचं तुमचे नाव काय पुन्हा "
+    "भेटू भेटूया माफ करा मला माहित वाढदिवसाच्या हार्दिक शुभेच्छा माझं तुझ्यावर प्रेम "
+    "स्वागत कुठे किती चला जाऊया खूप छान भूक लागली उद्या ना चाललंय आभार रात्री सकाळ",
+}
+
+
+def _with_everyday(profiles: dict) -> dict:
+    return {
+        script: {
+            language: (frequent | frozenset(_EVERYDAY.get(language, "").split()), letters)
+            for language, (frequent, letters) in languages.items()
+        }
+        for script, languages in profiles.items()
+    }
+
+
+_PROFILES = _with_everyday(_PROFILES)
+
 
 def _script(char: str) -> str:
     point = ord(char)
@@ -376,7 +475,7 @@ def _words(text: str) -> list[str]:
     """Lower-case words: runs of letters and marks (vowel signs, niqqud); apostrophes split them."""
     words: list[str] = []
     current: list[str] = []
-    for char in text.lower():
+    for char in text.lower().replace("i\u0307", "i"):  # "İ".lower() is "i" + a dot above
         if char.isalpha() or (current and unicodedata.category(char)[0] == "M"):
             current.append(char)
         elif current:
@@ -449,9 +548,23 @@ def detect(text: str) -> Detection:
     covered = best > 0 and best >= MIN_COVERAGE * len(words)
     if covered and not rivals:
         return Detection(ranked[0], script)
-    default = _DEFAULT[script]
-    if len(words) <= SHORT_TEXT_WORDS and scores[default] == best:
-        return Detection(default, script)
+    if len(words) <= SHORT_TEXT_WORDS:
+        likeliest = _likeliest(scores, _DEFAULT[script])
+        if likeliest:
+            others = tuple(name for name in ranked if name != likeliest and scores[name] > 0)
+            return Detection(likeliest, script, candidates=others, guessed=True)
     if not covered:
         return Detection(None, script, NO_EVIDENCE)
     return Detection(None, script, AMBIGUOUS, (ranked[0], *rivals))
+
+
+def _likeliest(scores: dict[str, float], default: str) -> str | None:
+    """A short text's language when no language clearly leads: the best-scoring one if it
+    leads at all; on a tie the script's main language, else the most spoken one tied.
+    Menus, buttons and greetings are too short for a clear lead, and most short Latin UI text
+    on the web is English; close minor languages (Danish/Norwegian) stay undecided."""
+    best = max(scores.values())
+    tied = [name for name, score in scores.items() if score == best]
+    if len(tied) == 1:
+        return tied[0]
+    return next((name for name in (default, *COMMON) if name in tied), None)

@@ -119,8 +119,11 @@ async def translate_texts(
     plans: list[tuple[str, list[translation.Part] | None]] = []
     jobs: dict[tuple[str, str], int] = {}  # (segment, source) -> index of its translation
     for index, text in enumerate(texts):
-        src = source or _detected(text, index, len(texts), target)
-        if src == target or not translation.has_letters(text):
+        src, sure = (source, True) if source else _detected(text, index, len(texts), target)
+        # A text only guessed to be in the target language still goes to the model: m2m100
+        # writes the target language whatever the source code says, so a misjudged
+        # "Guten Morgen" -> EN still comes back in English.
+        if (src == target and sure) or not translation.has_letters(text):
             plans.append((src, None))  # nothing to translate: no upstream call
             continue
         parts = translation.plan(text, budget)
@@ -140,15 +143,16 @@ async def translate_texts(
     return results
 
 
-def _detected(text: str, index: int, count: int, target: str) -> str:
+def _detected(text: str, index: int, count: int, target: str) -> tuple[str, bool]:
+    """The text's language and whether it is more than a short text's best guess."""
     import langdetect
     import languages
 
     found = langdetect.detect(text)
     if found.language == langdetect.NO_TEXT:
-        return target  # no letters: the text is returned as is
+        return target, True  # no letters: the text is returned as is
     if found.language:
-        return found.language
+        return found.language, not found.guessed
     where = f"text[{index}]" if count > 1 else "the text"
     if found.reason == langdetect.UNSUPPORTED_SCRIPT:
         script = "a script" if found.script == "other" else f"the {found.script.title()} script"

@@ -173,6 +173,47 @@ def test_detect(text, code):
     assert langdetect.detect(text).language == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Guten Morgen", "de"),
+        ("Hallo Welt", "de"),
+        ("Buenos días", "es"),
+        ("Obrigado", "pt"),
+        ("Bonne nuit", "fr"),
+        ("Terima kasih", "id"),
+        ("Xin chào", "vi"),
+        ("Sannu", "ha"),
+        ("İyi geceler", "tr"),  # "İ".lower() is "i" plus a combining dot
+        ("Asante sana", "sw"),
+        ("Magandang umaga", "tl"),
+        ("شکریہ", "ur"),
+        ("तुम्ही कसे आहात?", "mr"),
+        ("До свидания", "ru"),
+    ],
+)
+def test_detect_greetings(text, code):
+    assert langdetect.detect(text).language == code
+
+
+def test_a_clear_lead_is_not_a_guess():
+    assert langdetect.detect("Guten Morgen") == langdetect.Detection("de", "latin")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "others"),
+    [
+        ("Hola", "es", ("ca",)),  # Spanish and Catalan alike: the more spoken one
+        ("Sign in", "en", ("nl", "it", "af")),  # a tie including English: English
+        ("Vamos a la playa", "es", ("pt", "ca", "fr", "it", "ro")),  # ahead, not clearly
+    ],
+)
+def test_short_text_without_a_clear_lead_is_a_guess(text, code, others):
+    found = langdetect.detect(text)
+    assert (found.language, found.guessed) == (code, True)
+    assert set(found.candidates) >= set(others)
+
+
 def test_detect_nothing_to_translate():
     assert langdetect.detect("123 !!! 🎉").language == langdetect.NO_TEXT
     assert langdetect.detect("").language == langdetect.NO_TEXT
@@ -186,7 +227,10 @@ def test_detect_refuses_to_guess_between_close_languages():
 
 
 def test_detect_refuses_long_text_without_evidence():
-    found = langdetect.detect("Ina son in tafi gida yanzu saboda ina jin yunwa sosai")
+    # Zulu, which has no profile: nine words, none of them known.
+    found = langdetect.detect(
+        "Ngiyabonga kakhulu ngosizo lwakho namhlanje futhi ngiyakuthanda mngane wami"
+    )
     assert found == langdetect.Detection(None, "latin", langdetect.NO_EVIDENCE)
 
 
@@ -350,6 +394,22 @@ def test_same_source_and_target_returns_the_text_unchanged():
     assert ai.calls == []
 
 
+def test_text_guessed_to_be_in_the_target_language_is_still_translated():
+    # "Sign in" is only guessed to be English; the model writes English whatever the text
+    # was, so it is asked rather than the text echoed as if it were English.
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Sign in", "target_lang": "EN-US"}, ai=ai))
+    body = body_json(reply)
+    assert (body["data"], body["source_lang"]) == ("<en>Sign in</en>", "EN")
+    assert ai.calls == [(M2M, {"text": "Sign in", "source_lang": "en", "target_lang": "en"}, None)]
+
+
+def test_text_surely_in_the_target_language_is_returned_unchanged():
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Thank you very much", "target_lang": "EN-GB"}, ai=ai))
+    assert (body_json(reply)["data"], ai.calls) == ("Thank you very much", [])
+
+
 def test_deeplx_unsupported_target_is_400_naming_it():
     reply = run(deeplx_call({"text": "Hi", "target_lang": "Klingon"}))
     assert reply.status == 400
@@ -371,12 +431,13 @@ def test_deeplx_unsupported_source_is_400_naming_it():
 
 def test_deeplx_undetectable_source_is_400_asking_for_source_lang():
     ai = FakeAi(tagged)
-    reply = run(deeplx_call({"text": "Hallo Welt", "source_lang": "auto", "target_lang": "EN"}))
+    body = {"text": "Jeg har ikke tid i dag.", "source_lang": "auto", "target_lang": "EN"}
+    reply = run(deeplx_call(body, ai=ai))
     assert reply.status == 400
     assert body_json(reply) == {
         "code": 400,
-        "message": "Could not tell which language the text is in (it could be German, Dutch). "
-        "Set source_lang to the language of the text.",
+        "message": "Could not tell which language the text is in (it could be Danish, "
+        "Norwegian). Set source_lang to the language of the text.",
     }
     assert ai.calls == []
 
@@ -1075,3 +1136,24 @@ def test_empty_translate_body_names_the_missing_field():
         400,
         {"message": "Missing required parameter: 'text'."},
     )
+
+
+def test_deepl_python_translate_request():
+    # What `deepl.Translator.translate_text(["Hallo Welt", "Guten Morgen"], target_lang="EN-US")`
+    # sends (deepl 1.32).
+    body = {"target_lang": "EN-US", "text": ["Hallo Welt", "Guten Morgen"]}
+    reply = run(deepl_call({**body, "show_billed_characters": True}))
+    assert body_json(reply) == {
+        "translations": [
+            {
+                "detected_source_language": "DE",
+                "text": "<de>Hallo Welt</en>",
+                "billed_characters": 10,
+            },
+            {
+                "detected_source_language": "DE",
+                "text": "<de>Guten Morgen</en>",
+                "billed_characters": 12,
+            },
+        ]
+    }
