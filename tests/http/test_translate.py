@@ -488,3 +488,22 @@ def test_deepl_billed_characters_from_a_form_body(base_url, api_key):
             }
         ]
     }
+
+
+def test_the_guides_deepl_batch_example(base_url, api_key, emulator_control):
+    # docs/translation.md: curl -d 'text=Hallo Welt' -d 'text=Guten Morgen' -d 'target_lang=EN-US'
+    # (curl joins -d values with "&" and sends them unencoded, spaces included).
+    status, _, body = post(
+        base_url,
+        "/v2/translate",
+        b"text=Hallo Welt&text=Guten Morgen&target_lang=EN-US",
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+    )
+    assert status == 200
+    assert body == {
+        "translations": [
+            {"detected_source_language": "DE", "text": "[en] Hallo Welt"},
+            {"detected_source_language": "DE", "text": "[en] Guten Morgen"},
+        ]
+    }
+    assert sorted(i["source_lang"] for i in m2m_inputs(emulator_control)) == ["de", "de"]
