@@ -13,10 +13,14 @@ wrong translation. The strategy, in order:
    language is taken when it covers at least 15 % of the words and clearly leads every other
    one: by 2 words, by twice the score, or by having all of its evidence and more (Danish vs
    Norwegian, Czech vs Slovak differ in a few words only).
-4. Text of up to 8 words with no sign of any language is taken as the script's main language
-   (English for Latin): menus, buttons, names and headlines rarely carry function words.
-   Everything else - longer text with no evidence, or evidence split between languages - is
-   left undetected, and the caller asks for `source_lang` rather than guess.
+   Short texts are also scored by everyday words (greetings, thanks, questions, replies).
+4. Text of up to 8 words without a clear winner is given its likeliest language, marked
+   `guessed`: the best-scoring one if it leads at all, on a tie the script's main language
+   (English for Latin) if tied, else the most spoken of the tied (`COMMON`). Menus, buttons,
+   greetings and headlines are too short for a clear lead.
+   Everything else - longer text with no evidence, or evidence split between languages none
+   of which is common - is left undetected, and the caller asks for `source_lang` rather than
+   guess.
 """
 
 from __future__ import annotations
