@@ -183,7 +183,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "ãõ",
         ),
         "it": _profile(
-            "il lo la gli le di del della dei delle e è in che un una per non con sono si "
+            "l' d' c' il lo la gli le di del della dei delle e è in che un una per non con sono si "
             "al alla ma come anche più questo questa ciao grazie sì io lei nel degli essere "
             "molto",
         ),
@@ -285,7 +285,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "đơư" + "".join(chr(point) for point in range(0x1EA1, 0x1EFA, 2)),
         ),
         "ca": _profile(
-            "el la els les de del i a en que un una és per no amb es al com més però "
+            "l' d' s' n' el la els les de del i a en que un una és per no amb es al com més però "
             "seu seva també molt hola gràcies sí",
             "ŀ",
         ),
@@ -387,70 +387,130 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
 # nouns - which often carry none of the function words above. Mostly for the 20 most spoken
 # languages m2m100 translates (`COMMON`); tests/data/short_texts.tsv measures the result.
 _EVERYDAY: dict[str, str] = {
-    "en": "hi hey bye goodbye morning evening night afternoon thank thanks welcome sorry "
+    "en": "i' hi hey bye goodbye morning evening night afternoon thank thanks welcome sorry "
     "excuse fine good great don let what nice meet birthday happy merry christmas love where "
     "go know call tomorrow today time take care luck lot much very back "
-    "problem okay ok bathroom see later soon day name help",
+    "problem okay ok bathroom see later soon day name help "
+    "yes please wait open close need want get got come coming going help thing tonight again "
+    "here there now just really right sure job moment who why when which phone home work "
+    "coffee tea water food money friend",
     "es": "hola buenos buenas días dia noches tardes gracias muchas mucho gusto adiós "
     "luego hasta mañana cómo estás qué tal cuánto cuesta dónde baño siento nada quiero "
     "feliz cumpleaños bienvenido bienvenidos entiendo provecho vamos playa estoy cansado "
     "claro perdón ayudas hora bien buen señor señora amigo también porque pues ahora "
-    "aquí tengo tiene hay nos vemos",
+    "aquí tengo tiene hay nos vemos "
+    "me te se le mi tu su nos puedes puede quiero necesito tengo voy vienes viene esta este "
+    "eso esto muy mucho poco algo nadie siempre nunca todavía ya hoy ayer noche día semana "
+    "casa trabajo agua café dinero amigo amiga hablas habla sé pasa hace calor frío prisa "
+    "felicidades ayudar ayuda puerta cabeza momento espera",
     "fr": "bonjour bonsoir salut merci beaucoup comment ça va revoir bientôt bonne nuit "
     "enchanté enchantée aime excusez moi toi joyeux anniversaire où toilettes sais bon "
     "appétit rien plaît journée quelle heure désolé désolée demain marche bienvenue chez "
-    "combien problème suis ai voilà oui non madame monsieur",
+    "combien problème suis ai voilà oui non madame monsieur "
+    "j' qu' c' n' s' m' t' l' d' tu te me se il elle on est c'est pas peux peut veux voudrais "
+    "viens vient arrive attends attendez ouvre ferme très trop cher soir matin ce cette ces "
+    "mon ma mes ton ta tes aujourd'hui hier encore déjà ici là comprends parle parlez anglais "
+    "français aider aide tête porte café chaud froid félicitations accord plus week",
     "pt": "olá oi bom boa dia tarde noite obrigado obrigada muito tudo bem vai logo até "
     "amanhã tchau desculpa desculpe licença eu te amo feliz aniversário onde fica "
     "banheiro sei prazer conhecê vindo quanto custa horas estou fome vamos "
-    "embora beleza parabéns saudades você vocês também agora aqui tenho",
+    "embora beleza parabéns saudades você vocês também agora aqui tenho "
+    "me te se lhe meu minha seu sua pode posso quero preciso tenho vou vem está estou esse "
+    "essa isso este esta muito pouco hoje ontem noite dia semana casa trabalho água café "
+    "dinheiro amigo amiga fala falo entendi entendo caro calor frio ajudar ajuda porta cabeça "
+    "dor lindo linda fim tranquilo pouco espera",
     "de": "hallo guten gute morgen tag abend nacht danke vielen dank schön wie "
     "geht tschüss wiedersehen bis später entschuldigung liebe dich alles gute zum "
     "geburtstag wo toilette weiß bitte herzlich willkommen viel kostet spät hunger kein "
-    "keine problem frohe weihnachten servus welt tschüs mir dir gut sehr heute",
+    "keine problem frohe weihnachten servus welt tschüs mir dir gut sehr heute "
+    "du er wir ihr mir mich dich uns kannst kann möchte will muss bin bist ist sind hast habe "
+    "mach machen komm kommst kommt warte kurz mal doch schon noch nicht heiß kalt teuer "
+    "billig heute morgen abend wochenende tür kaffee wasser geld freund verstehe sprechen "
+    "englisch deutsch helfen hilfe glückwunsch herzlichen klar unterwegs kopfschmerzen",
     "id": "halo selamat pagi siang sore malam terima kasih banyak apa kabar sampai jumpa "
     "maaf permisi cinta kamu ulang tahun mana toilet tahu datang berapa "
     "harganya harga sama apa hati jam sekarang lapar ayo pergi jalan senang bertemu "
-    "denganmu besok baik mau pulang aku tolong ya tidak belum sudah",
+    "denganmu besok baik mau pulang aku tolong ya tidak belum sudah "
+    "aku kamu dia kita kami mereka ini itu bisa boleh mau ingin perlu sedang akan sudah belum "
+    "lagi juga saja sekali sangat hari malam nanti besok kemarin rumah kerja air kopi teh "
+    "uang teman buka tutup tunggu sebentar mengerti bahasa inggris panas dingin mahal murah "
+    "bantu pintu kepala pusing siapa apa kenapa bagaimana oke selamat akhir pekan",
     "vi": "xin chào chúc buổi sáng ngủ ngon cảm ơn rất nhiều bạn khỏe tạm biệt hẹn gặp "
     "lại lỗi anh em yêu mừng sinh nhật nhà vệ ở đâu tôi biết gì bao nhiêu tiền mấy giờ "
-    "rồi đói quá đi thôi sao vui năm mới mai vâng dạ ăn cơm chưa",
+    "rồi đói quá đi thôi sao vui năm mới mai vâng dạ ăn cơm chưa "
+    "tôi bạn anh chị em nó chúng ta họ được không có là của và với này đó rồi đang sẽ đã hôm "
+    "nay mai tối sáng nhà cửa mở đóng đợi chút một ai gì đâu nào tiếng nói hiểu giúp đau đầu "
+    "nóng lạnh đắt rẻ cà phê trà nước tiền cuối tuần",
     "ha": "sannu ina kwana barka da safiya yamma na gode sosai yaya kake kike lafiya lau "
     "sai anjima gobe yi hakuri son zuwa yake take ban sani ba nawa ne ce karfe jin "
     "yunwa mu tafi babu matsala sallah jima aiki gida madalla dare wannan akwai kuma "
-    "amma don domin daga cikin yau yanzu gaskiya",
+    "amma don domin daga cikin yau yanzu gaskiya "
+    "ina kana kina yana tana muna suna za zan zai zata mun kun sun ka ki shi ita mu ku su "
+    "wannan wancan nan can yau gobe jiya dare rana gida aiki ruwa shayi kudi aboki abokina "
+    "hanya kofa bude rufe jira kadan taimaka min mini gane tsada murna zafi sanyi allah kai "
+    "ne shikenan wanene me menene ina",
     "tr": "merhaba selam günaydın iyi akşamlar geceler günler teşekkürler teşekkür "
     "ederim sağol sağ ol nasılsın görüşürüz hoşça kal özür dilerim seni seviyorum "
     "doğum günün kutlu olsun tuvalet nerede bilmiyorum rica hoş geldiniz geldin kaç "
     "saat acıktım hadi gidelim sorun memnun oldum yarın afiyet kolay gelsin lütfen "
-    "tamam",
+    "tamam "
+    "ben sen o biz siz onlar bu şu bir ne kim neden nasıl nerede var yok evet hayır tamam çok "
+    "biraz daha bugün yarın dün akşam sabah gece ev iş su kahve çay para arkadaş kapı aç "
+    "kapat bekle istiyorum biliyor musun misin anlamadım anlıyorum sıcak soğuk pahalı ucuz "
+    "yardım başım ağrıyor tebrikler yoldayım hafta sonları",
     "sw": "habari jambo hujambo sijambo asubuhi asante sana kwaheri tutaonana baadaye "
     "samahani nakupenda heri siku kuzaliwa choo kiko wapi sijui karibu bei gani saa "
     "ngapi nina njaa twende hakuna matata usiku mwema nimefurahi kukuona tuonane kesho "
-    "pole mambo poa rafiki",
+    "pole mambo poa rafiki "
+    "mimi wewe yeye sisi nyinyi wao huyu huyo hii hiyo hapa pale leo jana kesho sasa bado tu "
+    "tena kila wote nini nani lini vipi gani kwa nini kuna kitu watu mtu nzuri mbaya kubwa "
+    "ndogo kidogo zaidi maji chakula chai kahawa nyumba kazi pesa rafiki mama baba mtoto sawa "
+    "tafadhali naomba nataka sitaki unaweza ninaweza niko uko yuko njia mlango fungua funga "
+    "subiri joto baridi ghali rahisi hongera sielewi ninaelewa kiingereza kiswahili wikendi "
+    "njema kichwa",
     "tl": "kumusta kamusta magandang umaga gabi hapon tanghali maraming paalam ingat "
     "pasensya mahal kita maligayang kaarawan nasaan banyo alam walang anuman pagdating "
     "magkano anong oras gutom tara problema ikinagagalak kitang makilala bukas naman "
-    "kain tayo ka ko na",
+    "kain tayo ka ko na "
+    "ako ikaw ka siya kami tayo kayo sila ito iyan iyon ano sino saan kailan bakit paano oo "
+    "hindi po opo na pa lang din rin naman ba mo ko niya natin namin ngayon bukas kahapon "
+    "mamaya gabi umaga bahay trabaho tubig kape pera kaibigan pinto buksan isara sandali "
+    "gusto ayaw kailangan pwede puwede maintindihan marunong mainit malamig mahal mura "
+    "tulungan tulong ulo masakit sige ingat pangalan binabati pupunta papunta",
     "it": "ciao buongiorno buonasera buonanotte grazie prego scusi scusa arrivederci "
     "come stai bene dove quanto costa",
     "nl": "hoi goedemorgen goedenavond bedankt alsjeblieft tot ziens dag",
     "ru": "до здравствуйте доброе добрый утро вечер спокойной ночи спасибо большое дела "
     "пока свидания извините тебя люблю днём рождения где туалет знаю пожалуйста "
     "приятно познакомиться сколько стоит который час всё хорошо добро пожаловать "
-    "новым годом ничего страшного завтра давай пойдём устал",
+    "новым годом ничего страшного завтра давай пойдём устал "
+    "я ты он она мы вы они это что кто где когда почему как да нет не уже ещё очень сегодня "
+    "завтра вчера дом работа вода кофе чай деньги друг дверь открой подожди немного понимаю "
+    "говорите дорого жарко холодно помогите хочу иду",
     "ar": "مرحبا السلام عليكم صباح مساء الخير شكرا جزيلا كيف حالك مع السلامة أنا بخير تصبح "
     "أهلا وسهلا عيد ميلاد سعيد أين الحمام أعرف آسف فضلك أحبك اللقاء اسمك كم السعر "
-    "عفوا رمضان كريم الحمد لله نعم",
+    "عفوا رمضان كريم الحمد لله نعم "
+    "أنا أنت هو هي نحن هم هذا هذه ما من متى أين لماذا كيف نعم لا في على إلى اليوم غدا أمس بيت "
+    "عمل ماء قهوة شاي مال صديق الباب افتح انتظر قليلا أفهم تتكلم غالي حار مساعدة أريد مشغول",
     "ur": "السلام علیکم آپ کیسے کیسی ہیں ہوں شکریہ بہت صبح شب بخیر میں ٹھیک خدا حافظ کا "
     "نام کیا معاف کیجیے مجھے نہیں معلوم سالگرہ مبارک تم پیار خوش آمدید کہاں یہ کتنے "
-    "کوئی بات چلو چلیں اچھا بھوک لگی جی ہاں عید پھر ملیں گے کل ملتے حال",
+    "کوئی بات چلو چلیں اچھا بھوک لگی جی ہاں عید پھر ملیں گے کل ملتے حال "
+    "میں تم آپ وہ ہم یہ کیا کون کب کہاں کیوں کیسے ہے ہیں تھا تھی ہو گا گی گے نہیں ہاں جی اور "
+    "کے کی کا کو سے پر میرا میری تمہارا آپکا آج کل رات دن گھر کام پانی چائے پیسے دوست دروازہ "
+    "کھولو بند انتظار تھوڑا مدد چاہیے سمجھ گرمی مہنگا فون گیا سب مبارک",
     "hi": "नमस्ते आप कैसे हैं धन्यवाद शुभ रात्रि सुप्रभात मैं ठीक हूँ हूं आपका नाम क्या "
     "फिर मिलेंगे माफ़ कीजिए मुझे पता जन्मदिन मुबारक हो बहुत शुक्रिया हाल तुमसे प्यार "
-    "करता कोई बात स्वागत शौचालय कहाँ कितने चलो चलते अच्छा भूख लगी हाँ जी कल मिलते",
+    "करता कोई बात स्वागत शौचालय कहाँ कितने चलो चलते अच्छा भूख लगी हाँ जी कल मिलते "
+    "मैं तुम आप वह हम यह क्या कौन कब कहाँ क्यों कैसे है हैं था थी हो गा गी गे नहीं हाँ जी और "
+    "के की का को से पर मेरा मेरी तुम्हारा आज कल रात दिन घर काम पानी चाय पैसे दोस्त दरवाज़ा "
+    "खोलो बंद रुको थोड़ा मदद चाहिए समझ गर्मी महंगा फ़ोन गया सब बधाई",
     "mr": "नमस्कार तुम्ही कसे कसा कशी आहात आहेस मी बरा बरी तुमचं तुमचे नाव काय पुन्हा "
     "भेटू भेटूया माफ करा मला माहित वाढदिवसाच्या हार्दिक शुभेच्छा माझं तुझ्यावर प्रेम "
-    "स्वागत कुठे किती चला जाऊया खूप छान भूक लागली उद्या ना चाललंय आभार रात्री सकाळ",
+    "स्वागत कुठे किती चला जाऊया खूप छान भूक लागली उद्या ना चाललंय आभार रात्री सकाळ "
+    "मी तू तुम्ही आम्ही ते ती हे काय कोण कधी कुठे का कसं आहे आहेत होता होती नाही हो आणि मला "
+    "तुला त्याला आम्हाला तुम्हाला माझा माझी माझे तुझा तुझी आज उद्या काल रात्र दिवस घर काम "
+    "पाणी चहा पैसे मित्र दार उघड बंद थांब थोडं मदत हवा हवी हवे समजलं समजले उकाडा महाग फोन "
+    "हरवला सगळं सगळे अभिनंदन येतोय येते येणार जातो भेटून आनंद झाला",
 }
 
 
@@ -475,15 +535,20 @@ def _script(char: str) -> str:
     return "other"
 
 
+_ELIDED = frozenset({"c", "d", "j", "l", "m", "n", "qu", "s", "t", "i"})
+
+
 def _words(text: str) -> list[str]:
-    """Lower-case words: runs of letters and marks (vowel signs, niqqud); apostrophes split them."""
+    """Lower-case words: runs of letters and marks (vowel signs, niqqud); apostrophes split
+    them, but an elided word keeps its apostrophe (French "j'", "qu'", English "i'")."""
     words: list[str] = []
     current: list[str] = []
     for char in text.lower().replace("i\u0307", "i"):  # "İ".lower() is "i" + a dot above
         if char.isalpha() or (current and unicodedata.category(char)[0] == "M"):
             current.append(char)
         elif current:
-            words.append("".join(current))
+            word = "".join(current)
+            words.append(word + "'" if char in "'’" and word in _ELIDED else word)
             current = []
     if current:
         words.append("".join(current))
