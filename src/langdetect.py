@@ -210,7 +210,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
         "ro": _profile(
             "și în de la cu nu că pe o un este sunt pentru care mai din ce să fost sau "
             "dar ca al ai ale lui iar bună mulțumesc",
-            "ășțşţ",
+            "ășțşţîâ",
         ),
         "hu": _profile(
             "a az és hogy nem is egy van volt meg de csak ez azt mint már még kell lesz "

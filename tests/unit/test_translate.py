@@ -153,6 +153,10 @@ def test_language_field_errors_name_the_language():
         ("Tämä on erittäin hyvä päivä ja en halua tehdä töitä.", "fi"),
         ("Tôi không biết người này là ai.", "vi"),
         ("Bugün hava çok güzel ve ben dışarı çıkmak istiyorum", "tr"),
+        ("Comitetul se va întruni marțea viitoare pentru a discuta bugetul.", "ro"),  # î, â
+        ("Kwamitin zai hadu ranar Talata mai zuwa domin tattauna kasafin kudin.", "ha"),
+        ("J'arrive tout de suite, attends-moi.", "fr"),  # elisions: j'
+        ("I'm not sure what you mean, but let's talk tomorrow.", "en"),
         ("Привет, как дела? Что ты делаешь сегодня?", "ru"),
         ("Привіт, як справи? Що ти робиш сьогодні?", "uk"),
         ("Здравей, как си? Това е много хубаво.", "bg"),
