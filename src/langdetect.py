@@ -208,7 +208,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "ľĺŕäô",
         ),
         "ro": _profile(
-            "și în de la cu nu că pe o un este sunt pentru care mai din ce să fost sau "
+            "și în de la cu nu că pe o un a se va este sunt pentru care mai din ce să fost sau "
             "dar ca al ai ale lui iar bună mulțumesc",
             "ășțşţîâ",
         ),
