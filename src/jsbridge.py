@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import _pyodide_entrypoint_helper
 import js
-from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
 from workers import Response
 
 import app
@@ -135,17 +135,27 @@ class _Body:
         self._limit_of = limit_of
 
     async def bytes(self) -> bytes:
-        data = await self._request.bytes()
+        """The whole body; past the limit reading stops, so a body sent without a length
+        (chunked, or a GET's) is never buffered beyond it."""
         limit = self._limit_of()
-        if limit and len(data) > limit:
-            raise ApiError(
-                413,
-                f"The request body is larger than this endpoint accepts ({limit} bytes).",
-                "invalid_request_error",
-                None,
-                "request_too_large",
-            )
-        return data
+        stream = self._request.body
+        if stream is None or stream is jsnull:  # no body (a GET without one)
+            return b""
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in stream:
+            data = chunk.to_bytes()
+            size += len(data)
+            if limit and size > limit:
+                raise ApiError(
+                    413,
+                    f"The request body is larger than this endpoint accepts ({limit} bytes).",
+                    "invalid_request_error",
+                    None,
+                    "request_too_large",
+                )
+            parts.append(data)
+        return b"".join(parts)
 
     async def form(self) -> Mapping[str, Any]:
         try:

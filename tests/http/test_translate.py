@@ -3,6 +3,7 @@ emulated m2m100 (which answers `[<target>] <text unchanged>`)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -507,3 +508,27 @@ def test_the_guides_deepl_batch_example(base_url, api_key, emulator_control):
         ]
     }
     assert sorted(i["source_lang"] for i in m2m_inputs(emulator_control)) == ["de", "de"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_deepl_body_without_a_length_is_cut_off_at_the_limit(base_url, api_key, method):
+    # Chunked, so no content-length to refuse it by: reading stops at 128 KiB.
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.putrequest(method, "/v2/languages")
+    conn.putheader("authorization", f"DeepL-Auth-Key {api_key}")
+    conn.putheader("content-type", FORM)
+    conn.putheader("transfer-encoding", "chunked")
+    conn.endheaders()
+    chunk = b"type=target&pad=" + b"x" * 65536
+    try:
+        for _ in range(4):
+            conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        conn.send(b"0\r\n\r\n")
+    except OSError:
+        pass  # the server may answer and close before the whole body is sent
+    response = conn.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == {
+        "message": "The request body is larger than this endpoint accepts (131072 bytes)."
+    }
