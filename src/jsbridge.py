@@ -127,17 +127,37 @@ class _Upload:
         return StreamInput(self._file, content_type)
 
 
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"The request body is larger than this endpoint accepts ({limit} bytes).",
+        "invalid_request_error",
+        None,
+        "request_too_large",
+    )
+
+
 class _Body:
     """The request body, read once, refusing more than the route's limit."""
 
-    def __init__(self, call_request: Any, limit_of: Any) -> None:
+    def __init__(self, call_request: Any, limit_of: Any, declared_length: bool) -> None:
         self._request = call_request
         self._limit_of = limit_of
+        self._declared_length = declared_length
 
     async def bytes(self) -> bytes:
-        """The whole body; past the limit reading stops, so a body sent without a length
-        (chunked, or a GET's) is never buffered beyond it."""
+        """The whole body, never buffered beyond the limit.
+
+        A declared length was checked against the limit before the handler ran and HTTP
+        framing holds the body to it, so it is read in one copy; a body without one (chunked,
+        a GET's) is read chunk by chunk and reading stops past the limit.
+        """
         limit = self._limit_of()
+        if self._declared_length:
+            data = await self._request.bytes()
+            if limit and len(data) > limit:
+                raise _too_large(limit)
+            return data
         stream = self._request.body
         if stream is None or stream is jsnull:  # no body (a GET without one)
             return b""
@@ -147,13 +167,7 @@ class _Body:
             data = chunk.to_bytes()
             size += len(data)
             if limit and size > limit:
-                raise ApiError(
-                    413,
-                    f"The request body is larger than this endpoint accepts ({limit} bytes).",
-                    "invalid_request_error",
-                    None,
-                    "request_too_large",
-                )
+                raise _too_large(limit)
             parts.append(data)
         return b"".join(parts)
 
@@ -392,7 +406,7 @@ def _call(request: Any, env: Any) -> Call:
         request_id="req_" + secrets.token_hex(12),
         origin_url=f"{url.scheme}://{url.netloc}",
     )
-    call.body = _Body(request, lambda: call.max_body)
+    call.body = _Body(request, lambda: call.max_body, "content-length" in headers)
     return call
 
 

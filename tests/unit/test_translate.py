@@ -408,6 +408,14 @@ def test_text_guessed_to_be_in_the_target_language_is_still_translated():
     assert ai.calls == [(M2M, {"text": "Sign in", "source_lang": "en", "target_lang": "en"}, None)]
 
 
+def test_guten_morgen_alone_is_german_and_translated():
+    # It used to be taken for English (no German word known) and came back untranslated.
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Guten Morgen", "target_lang": "EN"}, ai=ai))
+    body = body_json(reply)
+    assert (body["data"], body["source_lang"]) == ("<de>Guten Morgen</en>", "DE")
+
+
 def test_text_surely_in_the_target_language_is_returned_unchanged():
     ai = FakeAi(tagged)
     reply = run(deeplx_call({"text": "Thank you very much", "target_lang": "EN-GB"}, ai=ai))
