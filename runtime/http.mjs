@@ -10,16 +10,23 @@ function toWebRequest(req, defaultHost, signal) {
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  if (!hasBody) req.resume(); // a GET body would otherwise sit unread
-  return new Request(url, {
-    method: req.method,
+  const bodiless = req.method === "GET" || req.method === "HEAD";
+  // workerd gives a GET/HEAD request the body it declares (Content-Length or Transfer-Encoding);
+  // DeepL's Python library sends `GET /v2/languages` with a form body. The web Request refuses
+  // a GET body, so such a request is built as a POST and relabelled.
+  const declared = req.headers["content-length"] !== undefined || "transfer-encoding" in req.headers;
+  const hasBody = !bodiless || declared;
+  if (!hasBody) req.resume();
+  const request = new Request(url, {
+    method: bodiless && hasBody ? "POST" : req.method,
     headers,
     // Chunks reach the Worker as they arrive; `duplex` is mandatory for a stream body.
     body: hasBody ? Readable.toWeb(req) : undefined,
     duplex: "half",
     signal,
   });
+  if (bodiless && hasBody) Object.defineProperty(request, "method", { value: req.method });
+  return request;
 }
 
 function rawHeaders(response) {

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import _pyodide_entrypoint_helper
 import js
-from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
 from workers import Response
 
 import app
@@ -250,7 +250,7 @@ async def _read_capped(stream: Any, limit: int) -> Any:
     """A JS byte stream read into one Blob, or None (the stream cancelled) once more than
     `limit` bytes have come; chunks stay in JavaScript until then."""
     parts = js.Array.new()
-    if not stream:  # no body: null
+    if stream is None or stream is jsnull:  # no body
         return js.Blob.new(parts)
     reader = stream.getReader()
     total = 0
@@ -393,9 +393,12 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
     """The `Call` for a JS Request (not the SDK's wrapper: its `method` is an enum that has no
     member for valid methods such as PURGE or PROPFIND)."""
     url = urlsplit(str(request.url))
-    query: dict[str, str] = {}
+    query = Form()  # each name's first value; `form_values` gives a repeated one's all
     for key, value in parse_qsl(url.query, keep_blank_values=True):
-        query.setdefault(key, value)
+        if key in query:
+            query.repeated.setdefault(key, [query[key]]).append(value)
+        else:
+            query[key] = value
     headers = {str(k).lower(): str(v) for k, v in _header_pairs(request.headers)}
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)

@@ -13,10 +13,14 @@ wrong translation. The strategy, in order:
    language is taken when it covers at least 15 % of the words and clearly leads every other
    one: by 2 words, by twice the score, or by having all of its evidence and more (Danish vs
    Norwegian, Czech vs Slovak differ in a few words only).
-4. Text of up to 8 words with no sign of any language is taken as the script's main language
-   (English for Latin): menus, buttons, names and headlines rarely carry function words.
-   Everything else - longer text with no evidence, or evidence split between languages - is
-   left undetected, and the caller asks for `source_lang` rather than guess.
+   Short texts are also scored by everyday words (greetings, thanks, questions, replies).
+4. Text of up to 8 words without a clear winner is given its likeliest language, marked
+   `guessed`: the best-scoring one if it leads at all, on a tie the script's main language
+   (English for Latin) if tied, else the most spoken of the tied (`COMMON`). Menus, buttons,
+   greetings and headlines are too short for a clear lead.
+   Everything else - longer text with no evidence, or evidence split between languages none
+   of which is common - is left undetected, and the caller asks for `source_lang` rather than
+   guess.
 """
 
 from __future__ import annotations
@@ -40,12 +44,17 @@ NO_EVIDENCE = "no_evidence"  # too long to guess, (almost) nothing recognised
 
 @dataclass(frozen=True)
 class Detection:
-    """A detected language, or None with why (`reason`) and the tied `candidates`."""
+    """A detected language, or None with why (`reason`) and the tied `candidates`.
+
+    `guessed`: a short text's likeliest language rather than a clear winner; the other
+    languages with evidence are in `candidates`, best first.
+    """
 
     language: str | None
     script: str = ""
     reason: str = ""
     candidates: tuple[str, ...] = ()
+    guessed: bool = False
 
 
 # (first code point, last code point, script), sorted; letters elsewhere count as "other".
@@ -128,6 +137,13 @@ _SINGLE: dict[str, str] = {
 # Shared scripts: the language assumed for short text without evidence.
 _DEFAULT = {"latin": "en", "cyrillic": "ru", "arabic": "ar", "devanagari": "hi", "hebrew": "he"}
 
+# The 20 most spoken languages m2m100 translates (Ethnologue, total speakers), most spoken
+# first: a short text that fits several equally is taken for the most spoken of them.
+COMMON = (
+    "en", "zh", "hi", "es", "ar", "fr", "bn", "pt", "ru", "id",
+    "ur", "de", "ja", "mr", "vi", "ha", "tr", "sw", "tl", "ta",
+)  # fmt: skip
+
 
 def _profile(words: str, letters: str = "") -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(words.split()), frozenset(letters)
@@ -167,7 +183,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "ãõ",
         ),
         "it": _profile(
-            "il lo la gli le di del della dei delle e è in che un una per non con sono si "
+            "l' d' c' il lo la gli le di del della dei delle e è in che un una per non con sono si "
             "al alla ma come anche più questo questa ciao grazie sì io lei nel degli essere "
             "molto",
         ),
@@ -192,9 +208,9 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "ľĺŕäô",
         ),
         "ro": _profile(
-            "și în de la cu nu că pe o un este sunt pentru care mai din ce să fost sau "
+            "și în de la cu nu că pe o un a se va este sunt pentru care mai din ce să fost sau "
             "dar ca al ai ale lui iar bună mulțumesc",
-            "ășțşţ",
+            "ășțşţîâ",
         ),
         "hu": _profile(
             "a az és hogy nem is egy van volt meg de csak ez azt mint már még kell lesz "
@@ -269,7 +285,7 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "đơư" + "".join(chr(point) for point in range(0x1EA1, 0x1EFA, 2)),
         ),
         "ca": _profile(
-            "el la els les de del i a en que un una és per no amb es al com més però "
+            "l' d' s' n' el la els les de del i a en que un una és per no amb es al com més però "
             "seu seva també molt hola gràcies sí",
             "ŀ",
         ),
@@ -297,6 +313,10 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
             "və bir bu da də üçün ilə çox nə o mən sən biz daha kimi olaraq var yox "
             "amma deyil salam təşəkkür",
             "ə",
+        ),
+        "ha": _profile(
+            "da ya ta na ba a su ka ki ne ce shi ita ni mu ku za yana tana suna an",
+            "ɓɗƙƴ",
         ),
         "yo": _profile(
             "ni ti àti ó wọn kò sí fún ṣe jẹ́ rẹ̀ mi o pé",
@@ -363,6 +383,149 @@ _PROFILES: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     },
 }
 
+# Everyday words of short texts - greetings, courtesy, questions, replies, common verbs and
+# nouns - which often carry none of the function words above. Mostly for the 20 most spoken
+# languages m2m100 translates (`COMMON`); tests/data/short_texts.tsv measures the result.
+_EVERYDAY: dict[str, str] = {
+    "en": "i' hi hey bye goodbye morning evening night afternoon thank thanks welcome sorry "
+    "excuse fine good great don let what nice meet birthday happy merry christmas love where "
+    "go know call tomorrow today time take care luck lot much very back "
+    "problem okay ok bathroom see later soon day name help "
+    "yes please wait open close need want get got come coming going help thing tonight again "
+    "here there now just really right sure job moment who why when which phone home work "
+    "coffee tea water food money friend",
+    "es": "hola buenos buenas días dia noches tardes gracias muchas mucho gusto adiós "
+    "luego hasta mañana cómo estás qué tal cuánto cuesta dónde baño siento nada quiero "
+    "feliz cumpleaños bienvenido bienvenidos entiendo provecho vamos playa estoy cansado "
+    "claro perdón ayudas hora bien buen señor señora amigo también porque pues ahora "
+    "aquí tengo tiene hay nos vemos "
+    "me te se le mi tu su nos puedes puede quiero necesito tengo voy vienes viene esta este "
+    "eso esto muy mucho poco algo nadie siempre nunca todavía ya hoy ayer noche día semana "
+    "casa trabajo agua café dinero amigo amiga hablas habla sé pasa hace calor frío prisa "
+    "felicidades ayudar ayuda puerta cabeza momento espera",
+    "fr": "bonjour bonsoir salut merci beaucoup comment ça va revoir bientôt bonne nuit "
+    "enchanté enchantée aime excusez moi toi joyeux anniversaire où toilettes sais bon "
+    "appétit rien plaît journée quelle heure désolé désolée demain marche bienvenue chez "
+    "combien problème suis ai voilà oui non madame monsieur "
+    "j' qu' c' n' s' m' t' l' d' tu te me se il elle on est c'est pas peux peut veux voudrais "
+    "viens vient arrive attends attendez ouvre ferme très trop cher soir matin ce cette ces "
+    "mon ma mes ton ta tes aujourd'hui hier encore déjà ici là comprends parle parlez anglais "
+    "français aider aide tête porte café chaud froid félicitations accord plus week",
+    "pt": "olá oi bom boa dia tarde noite obrigado obrigada muito tudo bem vai logo até "
+    "amanhã tchau desculpa desculpe licença eu te amo feliz aniversário onde fica "
+    "banheiro sei prazer conhecê vindo quanto custa horas estou fome vamos "
+    "embora beleza parabéns saudades você vocês também agora aqui tenho "
+    "me te se lhe meu minha seu sua pode posso quero preciso tenho vou vem está estou esse "
+    "essa isso este esta muito pouco hoje ontem noite dia semana casa trabalho água café "
+    "dinheiro amigo amiga fala falo entendi entendo caro calor frio ajudar ajuda porta cabeça "
+    "dor lindo linda fim tranquilo pouco espera",
+    "de": "hallo guten gute morgen tag abend nacht danke vielen dank schön wie "
+    "geht tschüss wiedersehen bis später entschuldigung liebe dich alles gute zum "
+    "geburtstag wo toilette weiß bitte herzlich willkommen viel kostet spät hunger kein "
+    "keine problem frohe weihnachten servus welt tschüs mir dir gut sehr heute "
+    "du er wir ihr mir mich dich uns kannst kann möchte will muss bin bist ist sind hast habe "
+    "mach machen komm kommst kommt warte kurz mal doch schon noch nicht heiß kalt teuer "
+    "billig heute morgen abend wochenende tür kaffee wasser geld freund verstehe sprechen "
+    "englisch deutsch helfen hilfe glückwunsch herzlichen klar unterwegs kopfschmerzen",
+    "id": "halo selamat pagi siang sore malam terima kasih banyak apa kabar sampai jumpa "
+    "maaf permisi cinta kamu ulang tahun mana toilet tahu datang berapa "
+    "harganya harga sama apa hati jam sekarang lapar ayo pergi jalan senang bertemu "
+    "denganmu besok baik mau pulang aku tolong ya tidak belum sudah "
+    "aku kamu dia kita kami mereka ini itu bisa boleh mau ingin perlu sedang akan sudah belum "
+    "lagi juga saja sekali sangat hari malam nanti besok kemarin rumah kerja air kopi teh "
+    "uang teman buka tutup tunggu sebentar mengerti bahasa inggris panas dingin mahal murah "
+    "bantu pintu kepala pusing siapa apa kenapa bagaimana oke selamat akhir pekan",
+    "vi": "xin chào chúc buổi sáng ngủ ngon cảm ơn rất nhiều bạn khỏe tạm biệt hẹn gặp "
+    "lại lỗi anh em yêu mừng sinh nhật nhà vệ ở đâu tôi biết gì bao nhiêu tiền mấy giờ "
+    "rồi đói quá đi thôi sao vui năm mới mai vâng dạ ăn cơm chưa "
+    "tôi bạn anh chị em nó chúng ta họ được không có là của và với này đó rồi đang sẽ đã hôm "
+    "nay mai tối sáng nhà cửa mở đóng đợi chút một ai gì đâu nào tiếng nói hiểu giúp đau đầu "
+    "nóng lạnh đắt rẻ cà phê trà nước tiền cuối tuần",
+    "ha": "sannu ina kwana barka da safiya yamma na gode sosai yaya kake kike lafiya lau "
+    "sai anjima gobe yi hakuri son zuwa yake take ban sani ba nawa ne ce karfe jin "
+    "yunwa mu tafi babu matsala sallah jima aiki gida madalla dare wannan akwai kuma "
+    "amma don domin daga cikin yau yanzu gaskiya "
+    "ina kana kina yana tana muna suna za zan zai zata mun kun sun ka ki shi ita mu ku su "
+    "wannan wancan nan can yau gobe jiya dare rana gida aiki ruwa shayi kudi aboki abokina "
+    "hanya kofa bude rufe jira kadan taimaka min mini gane tsada murna zafi sanyi allah kai "
+    "ne shikenan wanene me menene ina",
+    "tr": "merhaba selam günaydın iyi akşamlar geceler günler teşekkürler teşekkür "
+    "ederim sağol sağ ol nasılsın görüşürüz hoşça kal özür dilerim seni seviyorum "
+    "doğum günün kutlu olsun tuvalet nerede bilmiyorum rica hoş geldiniz geldin kaç "
+    "saat acıktım hadi gidelim sorun memnun oldum yarın afiyet kolay gelsin lütfen "
+    "tamam "
+    "ben sen o biz siz onlar bu şu bir ne kim neden nasıl nerede var yok evet hayır tamam çok "
+    "biraz daha bugün yarın dün akşam sabah gece ev iş su kahve çay para arkadaş kapı aç "
+    "kapat bekle istiyorum biliyor musun misin anlamadım anlıyorum sıcak soğuk pahalı ucuz "
+    "yardım başım ağrıyor tebrikler yoldayım hafta sonları",
+    "sw": "habari jambo hujambo sijambo asubuhi asante sana kwaheri tutaonana baadaye "
+    "samahani nakupenda heri siku kuzaliwa choo kiko wapi sijui karibu bei gani saa "
+    "ngapi nina njaa twende hakuna matata usiku mwema nimefurahi kukuona tuonane kesho "
+    "pole mambo poa rafiki "
+    "mimi wewe yeye sisi nyinyi wao huyu huyo hii hiyo hapa pale leo jana kesho sasa bado tu "
+    "tena kila wote nini nani lini vipi gani kwa nini kuna kitu watu mtu nzuri mbaya kubwa "
+    "ndogo kidogo zaidi maji chakula chai kahawa nyumba kazi pesa rafiki mama baba mtoto sawa "
+    "tafadhali naomba nataka sitaki unaweza ninaweza niko uko yuko njia mlango fungua funga "
+    "subiri joto baridi ghali rahisi hongera sielewi ninaelewa kiingereza kiswahili wikendi "
+    "njema kichwa",
+    "tl": "kumusta kamusta magandang umaga gabi hapon tanghali maraming paalam ingat "
+    "pasensya mahal kita maligayang kaarawan nasaan banyo alam walang anuman pagdating "
+    "magkano anong oras gutom tara problema ikinagagalak kitang makilala bukas naman "
+    "kain tayo ka ko na "
+    "ako ikaw ka siya kami tayo kayo sila ito iyan iyon ano sino saan kailan bakit paano oo "
+    "hindi po opo na pa lang din rin naman ba mo ko niya natin namin ngayon bukas kahapon "
+    "mamaya gabi umaga bahay trabaho tubig kape pera kaibigan pinto buksan isara sandali "
+    "gusto ayaw kailangan pwede puwede maintindihan marunong mainit malamig mahal mura "
+    "tulungan tulong ulo masakit sige ingat pangalan binabati pupunta papunta",
+    "it": "ciao buongiorno buonasera buonanotte grazie prego scusi scusa arrivederci "
+    "come stai bene dove quanto costa",
+    "nl": "hoi goedemorgen goedenavond bedankt alsjeblieft tot ziens dag",
+    "ru": "до здравствуйте доброе добрый утро вечер спокойной ночи спасибо большое дела "
+    "пока свидания извините тебя люблю днём рождения где туалет знаю пожалуйста "
+    "приятно познакомиться сколько стоит который час всё хорошо добро пожаловать "
+    "новым годом ничего страшного завтра давай пойдём устал "
+    "я ты он она мы вы они это что кто где когда почему как да нет не уже ещё очень сегодня "
+    "завтра вчера дом работа вода кофе чай деньги друг дверь открой подожди немного понимаю "
+    "говорите дорого жарко холодно помогите хочу иду",
+    "ar": "مرحبا السلام عليكم صباح مساء الخير شكرا جزيلا كيف حالك مع السلامة أنا بخير تصبح "
+    "أهلا وسهلا عيد ميلاد سعيد أين الحمام أعرف آسف فضلك أحبك اللقاء اسمك كم السعر "
+    "عفوا رمضان كريم الحمد لله نعم "
+    "أنا أنت هو هي نحن هم هذا هذه ما من متى أين لماذا كيف نعم لا في على إلى اليوم غدا أمس بيت "
+    "عمل ماء قهوة شاي مال صديق الباب افتح انتظر قليلا أفهم تتكلم غالي حار مساعدة أريد مشغول",
+    "ur": "السلام علیکم آپ کیسے کیسی ہیں ہوں شکریہ بہت صبح شب بخیر میں ٹھیک خدا حافظ کا "
+    "نام کیا معاف کیجیے مجھے نہیں معلوم سالگرہ مبارک تم پیار خوش آمدید کہاں یہ کتنے "
+    "کوئی بات چلو چلیں اچھا بھوک لگی جی ہاں عید پھر ملیں گے کل ملتے حال "
+    "میں تم آپ وہ ہم یہ کیا کون کب کہاں کیوں کیسے ہے ہیں تھا تھی ہو گا گی گے نہیں ہاں جی اور "
+    "کے کی کا کو سے پر میرا میری تمہارا آپکا آج کل رات دن گھر کام پانی چائے پیسے دوست دروازہ "
+    "کھولو بند انتظار تھوڑا مدد چاہیے سمجھ گرمی مہنگا فون گیا سب مبارک",
+    "hi": "नमस्ते आप कैसे हैं धन्यवाद शुभ रात्रि सुप्रभात मैं ठीक हूँ हूं आपका नाम क्या "
+    "फिर मिलेंगे माफ़ कीजिए मुझे पता जन्मदिन मुबारक हो बहुत शुक्रिया हाल तुमसे प्यार "
+    "करता कोई बात स्वागत शौचालय कहाँ कितने चलो चलते अच्छा भूख लगी हाँ जी कल मिलते "
+    "मैं तुम आप वह हम यह क्या कौन कब कहाँ क्यों कैसे है हैं था थी हो गा गी गे नहीं हाँ जी और "
+    "के की का को से पर मेरा मेरी तुम्हारा आज कल रात दिन घर काम पानी चाय पैसे दोस्त दरवाज़ा "
+    "खोलो बंद रुको थोड़ा मदद चाहिए समझ गर्मी महंगा फ़ोन गया सब बधाई",
+    "mr": "नमस्कार तुम्ही कसे कसा कशी आहात आहेस मी बरा बरी तुमचं तुमचे नाव काय पुन्हा "
+    "भेटू भेटूया माफ करा मला माहित वाढदिवसाच्या हार्दिक शुभेच्छा माझं तुझ्यावर प्रेम "
+    "स्वागत कुठे किती चला जाऊया खूप छान भूक लागली उद्या ना चाललंय आभार रात्री सकाळ "
+    "मी तू तुम्ही आम्ही ते ती हे काय कोण कधी कुठे का कसं आहे आहेत होता होती नाही हो आणि मला "
+    "तुला त्याला आम्हाला तुम्हाला माझा माझी माझे तुझा तुझी आज उद्या काल रात्र दिवस घर काम "
+    "पाणी चहा पैसे मित्र दार उघड बंद थांब थोडं मदत हवा हवी हवे समजलं समजले उकाडा महाग फोन "
+    "हरवला सगळं सगळे अभिनंदन येतोय येते येणार जातो भेटून आनंद झाला",
+}
+
+
+def _with_everyday(profiles: dict) -> dict:
+    return {
+        script: {
+            language: (frequent | frozenset(_EVERYDAY.get(language, "").split()), letters)
+            for language, (frequent, letters) in languages.items()
+        }
+        for script, languages in profiles.items()
+    }
+
+
+_PROFILES = _with_everyday(_PROFILES)
+
 
 def _script(char: str) -> str:
     point = ord(char)
@@ -372,15 +535,20 @@ def _script(char: str) -> str:
     return "other"
 
 
+_ELIDED = frozenset({"c", "d", "j", "l", "m", "n", "qu", "s", "t", "i"})
+
+
 def _words(text: str) -> list[str]:
-    """Lower-case words: runs of letters and marks (vowel signs, niqqud); apostrophes split them."""
+    """Lower-case words: runs of letters and marks (vowel signs, niqqud); apostrophes split
+    them, but an elided word keeps its apostrophe (French "j'", "qu'", English "i'")."""
     words: list[str] = []
     current: list[str] = []
-    for char in text.lower():
+    for char in text.lower().replace("i\u0307", "i"):  # "İ".lower() is "i" + a dot above
         if char.isalpha() or (current and unicodedata.category(char)[0] == "M"):
             current.append(char)
         elif current:
-            words.append("".join(current))
+            word = "".join(current)
+            words.append(word + "'" if char in "'’" and word in _ELIDED else word)
             current = []
     if current:
         words.append("".join(current))
@@ -449,9 +617,23 @@ def detect(text: str) -> Detection:
     covered = best > 0 and best >= MIN_COVERAGE * len(words)
     if covered and not rivals:
         return Detection(ranked[0], script)
-    default = _DEFAULT[script]
-    if len(words) <= SHORT_TEXT_WORDS and scores[default] == best:
-        return Detection(default, script)
+    if len(words) <= SHORT_TEXT_WORDS:
+        likeliest = _likeliest(scores, _DEFAULT[script])
+        if likeliest:
+            others = tuple(name for name in ranked if name != likeliest and scores[name] > 0)
+            return Detection(likeliest, script, candidates=others, guessed=True)
     if not covered:
         return Detection(None, script, NO_EVIDENCE)
     return Detection(None, script, AMBIGUOUS, (ranked[0], *rivals))
+
+
+def _likeliest(scores: dict[str, float], default: str) -> str | None:
+    """A short text's language when no language clearly leads: the best-scoring one if it
+    leads at all; on a tie the script's main language, else the most spoken one tied.
+    Menus, buttons and greetings are too short for a clear lead, and most short Latin UI text
+    on the web is English; close minor languages (Danish/Norwegian) stay undecided."""
+    best = max(scores.values())
+    tied = [name for name, score in scores.items() if score == best]
+    if len(tied) == 1:
+        return tied[0]
+    return next((name for name in (default, *COMMON) if name in tied), None)

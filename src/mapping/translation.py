@@ -37,6 +37,7 @@ class DeepLTranslation(TypedDict):
 
     detected_source_language: str
     text: str
+    billed_characters: NotRequired[int]
 
 
 class DeepLLanguage(TypedDict):
@@ -110,6 +111,21 @@ def texts(value: Any, *, many: bool) -> list[str]:
         if not isinstance(item, str):
             raise invalid(f"'text[{index}]' must be a string.", "text")
     return value
+
+
+def flag(value: Any, param: str) -> bool:
+    """A boolean DeepL parameter: JSON `true`/`false`, or a form's `1`/`0`/`true`/`false`."""
+    if value is None or (isinstance(value, int) and value in (0, 1)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "0", "false", ""):
+        return value.strip().lower() in ("1", "true")
+    raise invalid(f"'{param}' must be true or false.", param, "invalid_value")
+
+
+def billed_characters(text: str) -> int:
+    """What DeepL bills for a text: its length in Unicode code points, spaces and line breaks
+    included, also when nothing needed translating."""
+    return len(text)
 
 
 # Segmenting.

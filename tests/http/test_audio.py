@@ -303,7 +303,7 @@ def test_detected_language_is_named(client, wav):
 
 def test_the_guides_curl_call(base_url, api_key):
     # curl -X POST <worker>/v1/audio/transcriptions -H "Authorization: Bearer <key>"
-    #      -F file=@audio.mp3 -F model="@cf/openai/whisper"
+    #      -F file=@audio.mp3 --form-string model="@cf/openai/whisper"
     mp3 = emulated_audio.mp3_silence(2.0)  # 77 MPEG-1 Layer III frames of 1152 samples
     response = post_form(
         base_url,

@@ -3,6 +3,7 @@ emulated m2m100 (which answers `[<target>] <text unchanged>`)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -448,3 +449,86 @@ def test_cors_preflight(base_url, path):
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 204
         assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_deepl_target_languages_by_get_with_a_form_body(base_url, api_key):
+    # As `deepl.Translator.get_target_languages()` sends it: a GET whose body is `type=target`.
+    status, _, body = post(
+        base_url,
+        "/v2/languages",
+        b"type=target",
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+        method="GET",
+    )
+    assert (status, len(body)) == (200, 105)
+
+
+def test_deepl_billed_characters_from_a_form_body(base_url, api_key):
+    # As `deepl-node` sends a translation: a form with `show_billed_characters=1`.
+    data = urllib.parse.urlencode(
+        [
+            ("text", "Grüß Gott, 世界"),
+            ("source_lang", "DE"),
+            ("target_lang", "EN-GB"),
+            ("show_billed_characters", "1"),
+        ]
+    ).encode()
+    status, _, body = post(
+        base_url,
+        "/v2/translate",
+        data,
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+    )
+    assert status == 200
+    assert body == {
+        "translations": [
+            {
+                "detected_source_language": "DE",
+                "text": "[en] Grüß Gott, 世界",
+                "billed_characters": 13,
+            }
+        ]
+    }
+
+
+def test_the_guides_deepl_batch_example(base_url, api_key, emulator_control):
+    # docs/translation.md: curl -d 'text=Hallo Welt' -d 'text=Guten Morgen' -d 'target_lang=EN-US'
+    # (curl joins -d values with "&" and sends them unencoded, spaces included).
+    status, _, body = post(
+        base_url,
+        "/v2/translate",
+        b"text=Hallo Welt&text=Guten Morgen&target_lang=EN-US",
+        {"content-type": FORM, "authorization": f"DeepL-Auth-Key {api_key}"},
+    )
+    assert status == 200
+    assert body == {
+        "translations": [
+            {"detected_source_language": "DE", "text": "[en] Hallo Welt"},
+            {"detected_source_language": "DE", "text": "[en] Guten Morgen"},
+        ]
+    }
+    assert sorted(i["source_lang"] for i in m2m_inputs(emulator_control)) == ["de", "de"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_deepl_body_without_a_length_is_cut_off_at_the_limit(base_url, api_key, method):
+    # Chunked, so no content-length to refuse it by: reading stops at 128 KiB.
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.putrequest(method, "/v2/languages")
+    conn.putheader("authorization", f"DeepL-Auth-Key {api_key}")
+    conn.putheader("content-type", FORM)
+    conn.putheader("transfer-encoding", "chunked")
+    conn.endheaders()
+    chunk = b"type=target&pad=" + b"x" * 65536
+    try:
+        for _ in range(4):
+            conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        conn.send(b"0\r\n\r\n")
+    except OSError:
+        pass  # the server may answer and close before the whole body is sent
+    response = conn.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == {
+        "message": "The request body is larger than this endpoint accepts (131072 bytes)."
+    }

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import routes
 from core import auth, config
 from core.errors import ApiError
-from core.exchange import Call
+from core.exchange import Call, Form
 from formats import langdetect, languages
 from mapping import translation
 from tests.unit.fakes import FakeAi, body_json, make_call, run
@@ -151,6 +151,10 @@ def test_language_field_errors_name_the_language():
         ("Tämä on erittäin hyvä päivä ja en halua tehdä töitä.", "fi"),
         ("Tôi không biết người này là ai.", "vi"),
         ("Bugün hava çok güzel ve ben dışarı çıkmak istiyorum", "tr"),
+        ("Comitetul se va întruni marțea viitoare pentru a discuta bugetul.", "ro"),  # î, â
+        ("Kwamitin zai hadu ranar Talata mai zuwa domin tattauna kasafin kudin.", "ha"),
+        ("J'arrive tout de suite, attends-moi.", "fr"),  # elisions: j'
+        ("I'm not sure what you mean, but let's talk tomorrow.", "en"),
         ("Привет, как дела? Что ты делаешь сегодня?", "ru"),
         ("Привіт, як справи? Що ти робиш сьогодні?", "uk"),
         ("Здравей, как си? Това е много хубаво.", "bg"),
@@ -171,6 +175,47 @@ def test_detect(text, code):
     assert langdetect.detect(text).language == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Guten Morgen", "de"),
+        ("Hallo Welt", "de"),
+        ("Buenos días", "es"),
+        ("Obrigado", "pt"),
+        ("Bonne nuit", "fr"),
+        ("Terima kasih", "id"),
+        ("Xin chào", "vi"),
+        ("Sannu", "ha"),
+        ("İyi geceler", "tr"),  # "İ".lower() is "i" plus a combining dot
+        ("Asante sana", "sw"),
+        ("Magandang umaga", "tl"),
+        ("شکریہ", "ur"),
+        ("तुम्ही कसे आहात?", "mr"),
+        ("До свидания", "ru"),
+    ],
+)
+def test_detect_greetings(text, code):
+    assert langdetect.detect(text).language == code
+
+
+def test_a_clear_lead_is_not_a_guess():
+    assert langdetect.detect("Guten Morgen") == langdetect.Detection("de", "latin")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "others"),
+    [
+        ("Hola", "es", ("ca",)),  # Spanish and Catalan alike: the more spoken one
+        ("Sign in", "en", ("nl", "it", "af")),  # a tie including English: English
+        ("Vamos a la playa", "es", ("pt", "ca", "fr", "it", "ro")),  # ahead, not clearly
+    ],
+)
+def test_short_text_without_a_clear_lead_is_a_guess(text, code, others):
+    found = langdetect.detect(text)
+    assert (found.language, found.guessed) == (code, True)
+    assert set(found.candidates) >= set(others)
+
+
 def test_detect_nothing_to_translate():
     assert langdetect.detect("123 !!! 🎉").language == langdetect.NO_TEXT
     assert langdetect.detect("").language == langdetect.NO_TEXT
@@ -184,7 +229,10 @@ def test_detect_refuses_to_guess_between_close_languages():
 
 
 def test_detect_refuses_long_text_without_evidence():
-    found = langdetect.detect("Ina son in tafi gida yanzu saboda ina jin yunwa sosai")
+    # Zulu, which has no profile: nine words, none of them known.
+    found = langdetect.detect(
+        "Ngiyabonga kakhulu ngosizo lwakho namhlanje futhi ngiyakuthanda mngane wami"
+    )
     assert found == langdetect.Detection(None, "latin", langdetect.NO_EVIDENCE)
 
 
@@ -348,6 +396,30 @@ def test_same_source_and_target_returns_the_text_unchanged():
     assert ai.calls == []
 
 
+def test_text_guessed_to_be_in_the_target_language_is_still_translated():
+    # "Sign in" is only guessed to be English; the model writes English whatever the text
+    # was, so it is asked rather than the text echoed as if it were English.
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Sign in", "target_lang": "EN-US"}, ai=ai))
+    body = body_json(reply)
+    assert (body["data"], body["source_lang"]) == ("<en>Sign in</en>", "EN")
+    assert ai.calls == [(M2M, {"text": "Sign in", "source_lang": "en", "target_lang": "en"}, None)]
+
+
+def test_guten_morgen_alone_is_german_and_translated():
+    # It used to be taken for English (no German word known) and came back untranslated.
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Guten Morgen", "target_lang": "EN"}, ai=ai))
+    body = body_json(reply)
+    assert (body["data"], body["source_lang"]) == ("<de>Guten Morgen</en>", "DE")
+
+
+def test_text_surely_in_the_target_language_is_returned_unchanged():
+    ai = FakeAi(tagged)
+    reply = run(deeplx_call({"text": "Thank you very much", "target_lang": "EN-GB"}, ai=ai))
+    assert (body_json(reply)["data"], ai.calls) == ("Thank you very much", [])
+
+
 def test_deeplx_unsupported_target_is_400_naming_it():
     reply = run(deeplx_call({"text": "Hi", "target_lang": "Klingon"}))
     assert reply.status == 400
@@ -369,12 +441,13 @@ def test_deeplx_unsupported_source_is_400_naming_it():
 
 def test_deeplx_undetectable_source_is_400_asking_for_source_lang():
     ai = FakeAi(tagged)
-    reply = run(deeplx_call({"text": "Hallo Welt", "source_lang": "auto", "target_lang": "EN"}))
+    body = {"text": "Jeg har ikke tid i dag.", "source_lang": "auto", "target_lang": "EN"}
+    reply = run(deeplx_call(body, ai=ai))
     assert reply.status == 400
     assert body_json(reply) == {
         "code": 400,
-        "message": "Could not tell which language the text is in (it could be German, Dutch). "
-        "Set source_lang to the language of the text.",
+        "message": "Could not tell which language the text is in (it could be Danish, "
+        "Norwegian). Set source_lang to the language of the text.",
     }
     assert ai.calls == []
 
@@ -944,7 +1017,10 @@ def test_unreadable_body_without_key_is_403_not_400():
     assert (wrong.status, body_json(wrong)) == (403, WRONG_KEY)
     with_key = run(deepl_call(b"{nope"))
     assert with_key.status == 400
-    assert body_json(with_key)["message"].startswith("We could not parse the JSON body")
+    assert body_json(with_key) == {
+        "message": "We could not parse the JSON body of your request. The API expects a JSON "
+        "payload, but what was sent was not valid JSON."
+    }
 
 
 def test_header_key_decides_over_the_body_auth_key():
@@ -977,3 +1053,123 @@ def test_check_deepl_is_the_pipeline_check_plus_the_body_field():
     assert caught.value is auth.MISSING_KEY
     assert auth.presented_key({}, {"auth_key": "sk-a"}, True) is None  # DeepL routes only
     assert auth.presented_key({}, {"auth_key": "sk-a"}, True, deepl=True) == "sk-a"
+
+
+# `show_billed_characters` and fields from the query, form or JSON body on any method.
+
+
+@pytest.mark.parametrize("value", [True, "1", "true", "True"])
+def test_billed_characters_are_the_source_texts_code_points(value):
+    # DeepL bills the source text in Unicode code points, spaces included, even when nothing
+    # needed translating; its libraries read the number from every translation.
+    texts = ["Hallo Welt", "你好，世界", "🎉 Привет!", "", "Hi\nthere"]
+    body = {
+        "text": texts,
+        "source_lang": "DE",
+        "target_lang": "EN",
+        "show_billed_characters": value,
+    }
+    reply = run(deepl_call(body))
+    assert reply.status == 200
+    assert [t["billed_characters"] for t in body_json(reply)["translations"]] == [10, 5, 9, 0, 8]
+
+
+@pytest.mark.parametrize("value", [None, False, "0", "false"])
+def test_billed_characters_only_when_asked(value):
+    body = {"text": ["Hallo Welt"], "source_lang": "DE", "target_lang": "EN"}
+    if value is not None:
+        body["show_billed_characters"] = value
+    reply = run(deepl_call(body))
+    assert body_json(reply) == {
+        "translations": [{"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"}]
+    }
+
+
+def test_billed_characters_flag_must_be_boolean():
+    reply = run(deepl_call({"text": ["Hi"], "target_lang": "DE", "show_billed_characters": "yes"}))
+    assert (reply.status, body_json(reply)) == (
+        400,
+        {"message": "'show_billed_characters' must be true or false."},
+    )
+
+
+def test_deepl_python_target_languages_request_is_a_get_with_a_form_body():
+    # `deepl.Translator.get_target_languages()` sends `GET /v2/languages` with `type=target` as
+    # a urlencoded body, not in the query.
+    call = v2_call("GET", "/v2/languages", b"type=target", "application/x-www-form-urlencoded")
+    reply = run(call)
+    assert reply.status == 200
+    assert len(body_json(reply)) == 105
+
+
+def test_get_languages_json_body():
+    reply = run(v2_call("GET", "/v2/languages", {"type": "target"}, "application/json"))
+    assert len(body_json(reply)) == 105
+
+
+def test_body_field_wins_over_the_query():
+    call = v2_call(
+        "POST",
+        "/v2/languages",
+        b"type=source",
+        "application/x-www-form-urlencoded",
+        query={"type": "target"},
+    )
+    assert len(body_json(run(call))) == 100
+
+
+def test_translate_fields_in_the_query_repeated_text_included():
+    query = Form(
+        {"text": "Hallo Welt", "source_lang": "DE", "target_lang": "EN"},
+        {"text": ["Hallo Welt", "Guten Tag"]},
+    )
+    call = deepl_call(b"", content_type=None)
+    call.query = query
+    reply = run(call)
+    assert reply.status == 200
+    assert body_json(reply) == {
+        "translations": [
+            {"detected_source_language": "DE", "text": "<de>Hallo Welt</en>"},
+            {"detected_source_language": "DE", "text": "<de>Guten Tag</en>"},
+        ]
+    }
+
+
+def test_get_body_over_the_limit_is_413():
+    raw = b"type=target&pad=" + b"x" * (129 * 1024)
+    call = v2_call("GET", "/v2/languages", raw, "application/x-www-form-urlencoded")
+    call.headers["content-length"] = str(len(raw))
+    reply = run(call)
+    assert reply.status == 413
+    assert body_json(reply) == {
+        "message": "The request body is larger than this endpoint accepts (128 KB)."
+    }
+
+
+def test_empty_translate_body_names_the_missing_field():
+    reply = run(deepl_call(b"", content_type="application/json"))
+    assert (reply.status, body_json(reply)) == (
+        400,
+        {"message": "Missing required parameter: 'text'."},
+    )
+
+
+def test_deepl_python_translate_request():
+    # What `deepl.Translator.translate_text(["Hallo Welt", "Guten Morgen"], target_lang="EN-US")`
+    # sends (deepl 1.32).
+    body = {"target_lang": "EN-US", "text": ["Hallo Welt", "Guten Morgen"]}
+    reply = run(deepl_call({**body, "show_billed_characters": True}))
+    assert body_json(reply) == {
+        "translations": [
+            {
+                "detected_source_language": "DE",
+                "text": "<de>Hallo Welt</en>",
+                "billed_characters": 10,
+            },
+            {
+                "detected_source_language": "DE",
+                "text": "<de>Guten Morgen</en>",
+                "billed_characters": 12,
+            },
+        ]
+    }
