@@ -1,0 +1,102 @@
+"""Fixtures for the playground tests: Debian's chromium driven by Playwright (no browser
+download), against the Worker of tests/http's fixtures.
+
+- `browser` (session): headless chromium at `$CHROMIUM` (default /usr/bin/chromium), with a
+  fake microphone that needs no permission prompt.
+- `page`: the playground in a fresh context (desktop size); the test fails if the page logged
+  a console error or threw, except those it declared with `page.expect_console_error(regex)`.
+- `shoot(page, name)`: screenshots of the current panel at desktop and phone width into
+  `.artifacts/screenshots/` (gitignored; reviewed copies live in docs/playground/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.http.conftest import (  # noqa: F401  (fixtures, shared with the HTTP tests)
+    REPO_ROOT,
+    api_key,
+    base_url,
+    emulator,
+    emulator_control,
+    start_worker,
+    worker,
+)
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = REPO_ROOT / ".artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # The recording test: a synthetic microphone, granted without a prompt.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright makes a fresh, temporary user-data-dir for each launch.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class ConsoleLog:
+    """Console errors and uncaught exceptions of one page, minus the expected ones."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.expected: list[re.Pattern[str]] = []
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    log = ConsoleLog()
+    page.on("console", lambda m: m.type == "error" and log.errors.append(m.text))
+    page.on("pageerror", lambda e: log.errors.append(f"uncaught: {e}"))
+    page.expect_console_error = lambda pattern: log.expected.append(re.compile(pattern))
+    page.goto(base_url + "/")
+    yield page
+    context.close()
+    if log.unexpected():
+        pytest.fail("console errors:\n" + "\n".join(log.unexpected()))
+
+
+@pytest.fixture(scope="session")
+def shoot():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page, name: str) -> None:
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            # The top of the page down to the panel's result, at most two screens.
+            height = page.evaluate("document.documentElement.scrollHeight")
+            clip = {"x": 0, "y": 0, "width": viewport["width"], "height": min(height, 2 * viewport["height"])}
+            page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True, clip=clip)
+        page.set_viewport_size(DESKTOP)
+
+    return shoot
