@@ -17,18 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.http.conftest import (  # noqa: F401  (fixtures, shared with the HTTP tests)
-    REPO_ROOT,
-    api_key,
-    base_url,
-    emulator,
-    emulator_control,
-    start_worker,
-    worker,
-)
+from tests.http import conftest as http
+
+# tests/http's fixtures: the same emulator-backed Worker, started for this directory too.
+emulator = http.emulator
+emulator_control = http.emulator_control
+start_worker = http.start_worker
+worker = http.worker
+base_url = http.base_url
+api_key = http.api_key
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = REPO_ROOT / ".artifacts" / "screenshots"
+SCREENSHOTS = http.REPO_ROOT / ".artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LAUNCH_ARGS = [
@@ -95,7 +95,12 @@ def shoot():
             page.set_viewport_size(viewport)
             # The top of the page down to the panel's result, at most two screens.
             height = page.evaluate("document.documentElement.scrollHeight")
-            clip = {"x": 0, "y": 0, "width": viewport["width"], "height": min(height, 2 * viewport["height"])}
+            clip = {
+                "x": 0,
+                "y": 0,
+                "width": viewport["width"],
+                "height": min(height, 2 * viewport["height"]),
+            }
             page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True, clip=clip)
         page.set_viewport_size(DESKTOP)
 

@@ -29,6 +29,18 @@ def open_panel(page, name: str) -> None:
     page.click(f"#tab-{name}")
 
 
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    if not page.evaluate("'axe' in window"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def echo(message: str) -> str:
     """The emulator's answer to a one-message chat."""
     return f"Echo: {message} — this is a deterministic answer from the Workers AI emulator."
@@ -49,7 +61,13 @@ def test_models_grouped_by_task_with_aliases_and_pickers_filled(page, api_key, s
     page.wait_for_selector("#model-list table")
     headings = page.locator("#model-list h3").all_text_contents()
     assert [h.split(" (")[0] for h in headings] == [
-        "Chat", "Embeddings", "Images", "Speech to text", "Text to speech", "Translation", "Moderation",
+        "Chat",
+        "Embeddings",
+        "Images",
+        "Speech to text",
+        "Text to speech",
+        "Translation",
+        "Moderation",
     ]
     row = page.locator("#model-list tr", has_text="@cf/meta/llama-3.1-8b-instruct-fast")
     assert "gpt-4o-mini" in row.locator("td").nth(1).text_content()
@@ -93,7 +111,9 @@ def test_chat_stop_aborts_the_stream(page, api_key, emulator_control):
     page.fill("#chat-input", "one two three four five six seven eight nine ten")
     page.click("#chat button[type=submit]")
     answer = page.locator("#chat-log .assistant .text")
-    page.wait_for_function("document.querySelector('#chat-log .assistant .text').textContent.length > 0")
+    page.wait_for_function(
+        "document.querySelector('#chat-log .assistant .text').textContent.length > 0"
+    )
     page.click("#chat-stop")
     page.wait_for_selector("#chat .status:text-is('Stopped.')")
     stopped = answer.text_content()
@@ -120,6 +140,8 @@ def test_chat_reasoning_is_shown_apart_and_collapsed(page, api_key):
     thought = reasoning.locator("div").text_content()
     assert thought
     assert page.locator("#chat-log .assistant .text").text_content() == echo("Why is the sky blue")
+    reasoning.locator("summary").click()
+    assert not serious_violations(page)
 
 
 def test_chat_curl_matches_the_request_with_the_key_masked(page, api_key, base_url):
@@ -222,6 +244,9 @@ def test_a_wrong_key_is_explained_in_every_panel(page):
         page.wait_for_selector(f"#{panel} .error:not([hidden])")
         assert page.locator(f"#{panel} .error").text_content() == message
     assert "sk-wrong" not in page.url
+    for scheme in ("light", "dark"):  # the error box is readable too
+        page.emulate_media(color_scheme=scheme)
+        assert not serious_violations(page), scheme
 
 
 def test_busy_and_unreachable_are_explained(page, api_key, emulator_control):
@@ -279,13 +304,7 @@ def test_axe_finds_no_serious_violations(page, api_key, scheme, width):
     page.set_viewport_size({"width": width, "height": 800})
     enter_key(page, api_key)
     page.wait_for_selector("#model-list table")
-    page.add_script_tag(path=str(AXE))
     for panel in PANELS:
         open_panel(page, panel)
-        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert not serious, f"{panel}, {scheme}, {width}px: {serious}"
+        violations = serious_violations(page)
+        assert not violations, f"{panel}, {scheme}, {width}px: {violations}"
