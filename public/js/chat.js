@@ -21,6 +21,7 @@ export function initChat() {
 
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (controller) return; // Ctrl+Enter while an answer is still streaming
     const body = request();
     const question = input.value;
     log.append(bubble("user", question));

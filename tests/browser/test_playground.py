@@ -249,8 +249,27 @@ def test_a_wrong_key_is_explained_in_every_panel(page):
         assert not serious_violations(page), scheme
 
 
-def test_busy_and_unreachable_are_explained(page, api_key, emulator_control):
+def test_chat_failing_midstream_keeps_the_partial_answer(page, api_key, emulator_control):
+    enter_key(page, api_key)
+    open_panel(page, "chat")
+    # Paced, so the events before the cut reach the page before the cut does.
+    emulator_control.fault(model="*", token_delay_ms=100, abort_after_events=4)
+    page.fill("#chat-input", "one two three four five six seven eight")
+    page.click("#chat button[type=submit]")
+    page.wait_for_selector("#chat .error:not([hidden])")
+    assert (
+        page.locator("#chat .error")
+        .text_content()
+        .startswith("The model failed partway through its answer (")
+    )
+    partial = page.locator("#chat-log .assistant .text").text_content()
+    assert partial == "Echo: one two three"
+    assert page.is_enabled("#chat button[type=submit]")
+
+
+def test_busy_failing_and_unreachable_are_explained(page, api_key, emulator_control):
     page.expect_console_error(r"status of 429")
+    page.expect_console_error(r"status of 502")
     page.expect_console_error(r"ERR_FAILED|ERR_INTERNET_DISCONNECTED")
     enter_key(page, api_key)
     open_panel(page, "images")
@@ -259,6 +278,12 @@ def test_busy_and_unreachable_are_explained(page, api_key, emulator_control):
     page.wait_for_selector("#images .error:not([hidden])")
     assert page.locator("#images .error").text_content() == (
         "Workers AI is busy (too many requests). Wait a few seconds and try again."
+    )
+    emulator_control.fault(model="*", code=3043)  # an internal error: 502 without details
+    page.click("#images button[type=submit]")
+    page.wait_for_selector("#images .error:has-text('HTTP 502')")
+    assert page.locator("#images .error").text_content() == (
+        "The model or the Worker failed (HTTP 502). This is usually temporary: try again in a moment."
     )
     page.route("**/v1/images/generations", lambda route: route.abort())
     page.click("#images button[type=submit]")
