@@ -43,7 +43,7 @@ export function initChat() {
         stop.disabled = true;
         controller = null;
       }
-    });
+    }, curl("/v1/chat/completions", { json: body }));
   });
   stop.addEventListener("click", () => controller?.abort());
   document.getElementById("chat-new").addEventListener("click", () => {

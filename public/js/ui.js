@@ -19,11 +19,12 @@ export function panel(root, showCurl) {
     say(text) {
       status.textContent = text;
     },
-    // Runs one call: clears the last error, marks the panel busy, shows a failure in words.
-    async run(work) {
+    // Runs one call: shows its curl (`sent`, when the form no longer holds the request),
+    // clears the last error, marks the panel busy, shows a failure in words.
+    async run(work, sent = showCurl()) {
       error.hidden = true;
       error.textContent = "";
-      refreshCurl();
+      code.textContent = sent;
       const submit = form.querySelector("[type=submit]");
       submit.disabled = true;
       root.setAttribute("aria-busy", "true");

@@ -144,6 +144,12 @@ def test_chat_reasoning_is_shown_apart_and_collapsed(page, api_key):
     assert not serious_violations(page)
 
 
+def curl_json(page, panel: str) -> dict:
+    """The JSON body of a panel's curl command, unquoted as a shell would."""
+    curl = page.locator(f"#{panel} .curl code").text_content()
+    return json.loads(curl.split("-d '", 1)[1].rsplit("'", 1)[0].replace("'\\''", "'"))
+
+
 def test_chat_curl_matches_the_request_with_the_key_masked(page, api_key, base_url):
     enter_key(page, api_key)
     open_panel(page, "chat")
@@ -152,8 +158,7 @@ def test_chat_curl_matches_the_request_with_the_key_masked(page, api_key, base_u
     curl = page.locator("#chat .curl code").text_content()
     assert curl.startswith(f"curl '{base_url}/v1/chat/completions'")
     assert f"Bearer {api_key[:4]}…" in curl and api_key not in curl
-    body = json.loads(curl.split("-d '", 1)[1].rsplit("'", 1)[0].replace("'\\''", "'"))
-    assert body == {
+    sent = {
         "model": "gpt-4o-mini",
         "messages": [
             {"role": "system", "content": "You are a helpful assistant."},
@@ -162,6 +167,16 @@ def test_chat_curl_matches_the_request_with_the_key_masked(page, api_key, base_u
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    assert curl_json(page, "chat") == sent
+    page.click("#chat button[type=submit]")
+    page.wait_for_selector("#chat .status:has-text('Tokens')")
+    assert curl_json(page, "chat") == sent  # what was sent, though the input is empty now
+    page.fill("#chat-input", "And now?")
+    assert curl_json(page, "chat")["messages"][1:] == [
+        {"role": "user", "content": "It's me"},
+        {"role": "assistant", "content": echo("It's me")},
+        {"role": "user", "content": "And now?"},
+    ]
 
 
 def test_image_renders_with_a_download_link(page, api_key, shoot):
