@@ -1,7 +1,7 @@
 """Fixtures for the playground tests: Debian's chromium driven by Playwright (no browser
 download), against the Worker of tests/http's fixtures.
 
-- `browser` (session): headless chromium at `$CHROMIUM` (default /usr/bin/chromium), with a
+- `browser` (module): headless chromium at `$CHROMIUM` (default /usr/bin/chromium), with a
   fake microphone that needs no permission prompt.
 - `page`: the playground in a fresh context (desktop size); the test fails if the page logged
   a console error or threw, except those it declared with `page.expect_console_error(regex)`.
@@ -46,7 +46,9 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop is the running
+# loop of the main thread, and every later test's asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: `make test` installs Debian's chromium")
@@ -71,7 +73,8 @@ class ConsoleLog:
 
 
 @pytest.fixture
-def page(browser, base_url):
+def page(browser, base_url, emulator):
+    """`emulator`: the tests expect its answers, so they skip against a deployment."""
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(20_000)
     page = context.new_page()
