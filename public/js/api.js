@@ -41,7 +41,7 @@ export const apiKey = () => keyInput.value.trim();
 export class ApiError extends Error {}
 
 // What a person can act on, by status; the server's own message where it says what to fix.
-export function explain(status, message, code) {
+function explain(status, message, code) {
   if (status === 401 || status === 403) {
     return apiKey()
       ? "The API key was not accepted. Check the key at the top of the page: it must be one of the Worker's API_KEYS."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -54,6 +55,22 @@ def test_the_page_is_static_assets_and_small(base_url):
     with urllib.request.urlopen(base_url + "/js/app.js") as response:
         assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert sum(f.stat().st_size for f in PUBLIC.rglob("*") if f.is_file()) < BUDGET
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/health", 200), ("/js/", 404), ("/nothing.html", 404), ("/..%2fwrangler.toml", 404)],
+)
+def test_other_paths_go_to_the_worker(base_url, path, status):
+    """Only files in public/ are assets; the rest, a way out of the folder too, is the Worker's."""
+    try:
+        response = urllib.request.urlopen(base_url + path)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        assert response.status == status
+        assert response.headers["content-type"] == "application/json"
+        assert list(json.loads(response.read())) == ["status" if status == 200 else "error"]
 
 
 def test_models_grouped_by_task_with_aliases_and_pickers_filled(page, api_key, shoot):
