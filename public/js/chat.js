@@ -24,6 +24,7 @@ export function initChat() {
     if (controller) return; // Ctrl+Enter while an answer is still streaming
     const body = request();
     const question = input.value;
+    const conversation = history; // "New chat" during the answer starts another one
     log.append(bubble("user", question));
     const reply = assistantBubble();
     log.append(reply.element);
@@ -38,8 +39,8 @@ export function initChat() {
         await readStream(response, reply, ui);
       } finally {
         // What arrived stays in the conversation, also when stopped or failed.
-        history.push({ role: "user", content: question });
-        if (reply.text()) history.push({ role: "assistant", content: reply.text() });
+        conversation.push({ role: "user", content: question });
+        if (reply.text()) conversation.push({ role: "assistant", content: reply.text() });
         stop.disabled = true;
         controller = null;
       }
