@@ -194,6 +194,9 @@ def test_chat_curl_matches_the_request_with_the_key_masked(page, api_key, base_u
         {"role": "assistant", "content": echo("It's me")},
         {"role": "user", "content": "And now?"},
     ]
+    page.click("#chat-new")
+    assert page.locator("#chat-log > *").count() == 0
+    assert curl_json(page, "chat")["messages"][1:] == [{"role": "user", "content": "And now?"}]
 
 
 def test_image_renders_with_a_download_link(page, api_key, shoot):
