@@ -126,20 +126,20 @@ async function startPlatformProxy(bindingsConfig, configDir, wranglerModule) {
 // `[assets] directory` (`/` and `…/` mean index.html) is answered from disk without waking the
 // Worker; anything else goes to `handler`. workerd serves [assets] natively (ETags, redirects,
 // html_handling), so this goes when the runtime does.
-const ASSET_TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".json": "application/json",
-  ".png": "image/png",
-  ".svg": "image/svg+xml",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
 function withStaticAssets(config, handler) {
   const directory = config.raw.assets?.directory;
   if (!directory) return handler;
   const root = path.resolve(config.configDir, directory);
+  const types = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+  };
   return async (req, res) => {
     if (req.method === "GET" || req.method === "HEAD") {
       let file;
@@ -152,7 +152,7 @@ function withStaticAssets(config, handler) {
       const stat = file.startsWith(root + path.sep) ? await fs.promises.stat(file).catch(() => null) : null;
       if (stat?.isFile()) {
         res.writeHead(200, {
-          "content-type": ASSET_TYPES[path.extname(file)] ?? "application/octet-stream",
+          "content-type": types[path.extname(file)] ?? "application/octet-stream",
           "content-length": stat.size,
           "cache-control": "public, max-age=0, must-revalidate",
         });
