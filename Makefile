@@ -11,7 +11,11 @@ NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 # async context instead (Node 24's default). workerd has no such cost.
 NODE_FLAGS := --experimental-async-context-frame
 
-.PHONY: install dev test test-unit test-http bench lint vendor dry-run deploy clean
+# The playground's browser tests drive Debian's chromium: Playwright's own browser download
+# needs more than the package registries.
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install dev test test-unit test-http test-browser bench lint vendor dry-run deploy clean
 
 install: $(VENV)/.installed node_modules/.installed python_modules/.installed
 
@@ -33,18 +37,25 @@ python_modules/.installed: pyproject.toml $(VENV)/.installed
 	rm -rf python_modules/bin python_modules/*.dist-info/RECORD
 	touch $@
 
+$(CHROMIUM):
+	apt-get update
+	apt-get install -y chromium
+
 dev: install
 	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node $(NODE_FLAGS) runtime/dev.mjs
 
-test: install
+test: install $(CHROMIUM)
 	$(PY) -m ruff check .
-	$(NPM_RUN) $(PY) -m pytest $(PYTEST_ARGS)
+	$(NPM_RUN) CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-http: install
 	$(NPM_RUN) $(PY) -m pytest tests/http $(PYTEST_ARGS)
+
+test-browser: install $(CHROMIUM)
+	$(NPM_RUN) CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 bench: install
 	$(NPM_RUN) node $(NODE_FLAGS) bench/run.mjs

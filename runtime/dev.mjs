@@ -122,6 +122,49 @@ async function startPlatformProxy(bindingsConfig, configDir, wranglerModule) {
   return bindings;
 }
 
+// Workers static assets, the smallest part of them: a GET/HEAD whose path names a file in the
+// `[assets] directory` (`/` and `…/` mean index.html) is answered from disk without waking the
+// Worker; anything else goes to `handler`. workerd serves [assets] natively (ETags, redirects,
+// html_handling), so this goes when the runtime does.
+function withStaticAssets(config, handler) {
+  const directory = config.raw.assets?.directory;
+  if (!directory) return handler;
+  const root = path.resolve(config.configDir, directory);
+  const types = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+  };
+  return async (req, res) => {
+    if (req.method === "GET" || req.method === "HEAD") {
+      let file;
+      try {
+        const { pathname } = new URL(req.url, "http://assets");
+        file = path.join(root, decodeURIComponent(pathname.endsWith("/") ? `${pathname}index.html` : pathname));
+      } catch {
+        file = root; // undecodable: not an asset
+      }
+      const stat = file.startsWith(root + path.sep) ? await fs.promises.stat(file).catch(() => null) : null;
+      if (stat?.isFile()) {
+        res.writeHead(200, {
+          "content-type": types[path.extname(file)] ?? "application/octet-stream",
+          "content-length": stat.size,
+          "cache-control": "public, max-age=0, must-revalidate",
+        });
+        if (req.method === "HEAD") res.end();
+        else fs.createReadStream(file).pipe(res);
+        return;
+      }
+    }
+    return handler(req, res);
+  };
+}
+
 async function main() {
   // Pyodide's boot is the long pole; everything else overlaps with it.
   // Everything overlaps with Pyodide's boot. wrangler (~1 s of CPU to import) is parsed on
@@ -175,7 +218,9 @@ async function main() {
   Object.assign(env, bindings);
   if (ai) env[aiBinding] = new Ai(ai);
 
-  const server = http.createServer(createRequestHandler(() => worker, () => `${args.host}:${actualPort}`));
+  const server = http.createServer(
+    withStaticAssets(config, createRequestHandler(() => worker, () => `${args.host}:${actualPort}`)),
+  );
   server.keepAliveTimeout = 65_000;
   let actualPort = port;
   await new Promise((resolve, reject) => {

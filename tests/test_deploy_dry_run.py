@@ -54,3 +54,5 @@ def test_wrangler_dry_run_bundles_the_worker_and_the_sdk(tmp_path):
     # import of it fails on the first streamed reply.
     assert "bridge/sse_splice.mjs" in files
     assert re.search(r"bridge/sse_splice\.mjs\s*│\s*esm\b", output), output
+    # The playground page (wrangler.toml [assets]) is uploaded beside the Worker.
+    assert re.search(r"Read \d+ files from the assets directory \S+/public\b", output), output
