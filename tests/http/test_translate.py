@@ -530,5 +530,5 @@ def test_deepl_body_without_a_length_is_cut_off_at_the_limit(base_url, api_key, 
     response = conn.getresponse()
     assert response.status == 413
     assert json.loads(response.read()) == {
-        "message": "The request body is larger than this endpoint accepts (131072 bytes)."
+        "message": "The request body is larger than this endpoint accepts (128 KB)."
     }
