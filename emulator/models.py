@@ -6,7 +6,10 @@ Worker. Sources: workers-ai.md §2–§7 (schemas), §9 (catalog and removals), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,6 @@ class Model:
     reasoning: bool = False  # chat-shaped models that emit reasoning_content
     think_inline: bool = False  # native models whose response has "...</think>" with no <think>
     tool_style: str = "flat"  # native tool_calls: flat {name, arguments} or nested {id, function}
-    wide_sampling: bool = False  # top_p 0–2 and penalties 0–2 (llama-4, mistral-small, 3.1-fast)
     paid_only: bool = False  # 5035 on Workers Free
     dims: int = 0
     max_items: int = 100
@@ -59,7 +61,7 @@ AURA_2_ES_SPEAKERS = (
 
 _MODELS: list[Model] = [
     # Native text generation: {response, tool_calls, usage}.
-    _native("@cf/meta/llama-3.1-8b-instruct-fast", 128000, wide_sampling=True),
+    _native("@cf/meta/llama-3.1-8b-instruct-fast", 128000),
     _native("@cf/meta/llama-3.1-8b-instruct-fp8", 32000),
     _native("@cf/meta/llama-3.2-1b-instruct", 60000),
     _native("@cf/meta/llama-3.2-3b-instruct", 128000),
@@ -70,13 +72,11 @@ _MODELS: list[Model] = [
         131000,
         vision=True,
         tool_style="nested",
-        wide_sampling=True,
     ),
     _native(
         "@cf/mistralai/mistral-small-3.1-24b-instruct",
         128000,
         tool_style="nested",
-        wide_sampling=True,
     ),
     _native("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", 80000, think_inline=True),
     _native("@cf/qwen/qwq-32b", 24000, think_inline=True),
@@ -149,7 +149,26 @@ _MODELS: list[Model] = [
     ),
 ]
 
-MODELS: dict[str, Model] = {m.id: m for m in _MODELS}
+# Input rules extracted from the published model schemas (cloudflare-docs, file and commit per
+# model inside the file): sampling ranges, context windows, maxLength. The Worker's
+# src/param_rules.py is kept equal to it by a unit test.
+PUBLISHED: dict[str, dict[str, Any]] = json.loads(
+    (Path(__file__).with_name("published_rules.json")).read_text(encoding="utf-8")
+)["models"]
+
+
+def published(model_id: str) -> dict[str, Any] | None:
+    """The published rules of a model, or None when none were extracted."""
+    return PUBLISHED.get(model_id)
+
+
+def _with_published_window(model: Model) -> Model:
+    # The schema's context_window property wins over the table (e.g. gemma-4: 256000).
+    window = (PUBLISHED.get(model.id) or {}).get("context_window")
+    return replace(model, context_window=window) if window else model
+
+
+MODELS: dict[str, Model] = {m.id: _with_published_window(m) for m in _MODELS}
 
 # Removed 2025-10-01 and 2026-05-30 (workers-ai.md §9.1): these answer 5007.
 REMOVED: frozenset[str] = frozenset(

@@ -25,7 +25,7 @@ from emulator import schema
 from emulator.calls import Call, Json, Result, Stream
 from emulator.errors import AiError, context_exceeded, invalid_input
 from emulator.instances import instance
-from emulator.models import Model
+from emulator.models import Model, published
 from emulator.sse import DONE, Padder, dumps, event
 
 FILLER = "— this is a deterministic answer from the Workers AI emulator."
@@ -95,15 +95,44 @@ def _content_part(vision: bool) -> dict:
     }
 
 
+# JSON types of the native sampling fields (every native schema).
+_SAMPLING_TYPES = {
+    "temperature": "number",
+    "top_p": "number",
+    "top_k": "integer",
+    "seed": "integer",
+    "repetition_penalty": "number",
+    "frequency_penalty": "number",
+    "presence_penalty": "number",
+}
+
+
+def sampling_schema(model_id: str, types: dict[str, str]) -> dict[str, dict]:
+    """Exactly the published ranges (emulator/published_rules.json, extracted from the model's
+    cloudflare-docs schema at the commit recorded there); a field without one is only typed."""
+    ranges = (published(model_id) or {}).get("ranges", {})
+    return {
+        name: _range(kind, *ranges[name]) if name in ranges else {"type": kind}
+        for name, kind in types.items()
+    }
+
+
 def native_schema(model: Model) -> dict:
     """The JSON schema of a native text model's inputs: `prompt` XOR `messages`."""
-    wide = model.wide_sampling
+    max_length = (published(model.id) or {}).get("max_length")
+    text: dict[str, Any] = {"type": "string"}
+    if max_length:
+        text["maxLength"] = max_length  # prompt and string content (llama-3.1/3.2 schemas)
     message = {
         "type": "object",
         "required": ["role", "content"],
         "properties": {
             "role": {"type": "string"},
-            "content": {"type": ["string", "array"], "items": _content_part(model.vision)},
+            "content": {
+                "type": ["string", "array"],
+                "items": _content_part(model.vision),
+                **({"maxLength": max_length} if max_length else {}),
+            },
             # llama-4-scout and mistral-small want 9 alphanumerics ("fall back to 000000001").
             "tool_call_id": (
                 {"type": "string", "pattern": "^[a-zA-Z0-9]{9}$"}
@@ -116,7 +145,7 @@ def native_schema(model: Model) -> dict:
         "type": "object",
         "oneOf": [{"required": ["prompt"]}, {"required": ["messages"]}],
         "properties": {
-            "prompt": {"type": "string", "minLength": 1},
+            "prompt": {**text, "minLength": 1},
             "messages": {"type": "array", "items": message},
             "image": {"type": ["array", "string"], "items": _range("integer", 0, 255)},
             "functions": {"type": "array"},
@@ -132,13 +161,7 @@ def native_schema(model: Model) -> dict:
             "raw": {"type": "boolean"},
             "stream": {"type": "boolean"},
             "max_tokens": {"type": "integer", "minimum": 1},
-            "temperature": _range("number", 0, 5),
-            "top_p": _range("number", 0 if wide else 0.001, 2 if wide else 1),
-            "top_k": _range("integer", 1, 50),
-            "seed": _range("integer", 1, 9999999999),
-            "repetition_penalty": _range("number", 0, 2),
-            "frequency_penalty": _range("number", 0 if wide else -2, 2),
-            "presence_penalty": _range("number", 0 if wide else -2, 2),
+            **sampling_schema(model.id, _SAMPLING_TYPES),
             "lora": {"type": "string"},
         },
     }

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import param_rules
 import validate
 from catalog import NATIVE, Model
 from errors import invalid
@@ -276,7 +277,8 @@ def sampling(body: Mapping[str, Any], prompt_text: str, model: Model) -> dict[st
         "presence_penalty": validate.optional_number(body, "presence_penalty", -2, 2),
         "repetition_penalty": validate.optional_number(body, "repetition_penalty", 0, 2),
     }
-    return {k: v for k, v in values.items() if v is not None}
+    # OpenAI's ranges are wider than some models' (penalties -2..2 vs 0..2): clamp, not 5006.
+    return param_rules.fit(model.id, {k: v for k, v in values.items() if v is not None})
 
 
 def _n_is_one(body: Mapping[str, Any]) -> None:
