@@ -47,12 +47,13 @@ AURA_1_SPEAKERS = (
     "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
     "helios", "hera", "stella",
 )  # fmt: skip
+# aura-2-en: the `speaker` enum of cloudflare-docs aura-2-en.json @ 14f349e2 (no "selene").
 AURA_2_EN_SPEAKERS = (
     "amalthea", "andromeda", "apollo", "arcas", "aries", "asteria", "athena", "atlas", "aurora",
     "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena", "hera",
     "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "luna", "mars", "minerva",
     "neptune", "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto",
-    "saturn", "selene", "thalia", "theia", "vesta", "zeus",
+    "saturn", "thalia", "theia", "vesta", "zeus",
 )  # fmt: skip
 AURA_2_ES_SPEAKERS = (
     "sirio", "nestor", "carina", "celeste", "alvaro", "diana", "aquila", "selena", "estrella",

@@ -203,7 +203,16 @@ _CHAT_COMMON: dict[str, Any] = {
     "response_format": {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": ["text", "json_object", "json_schema"]}},
+        "properties": {
+            "type": {"enum": ["text", "json_object", "json_schema"]},
+            # OpenAI's envelope: `name` is required (cloudflare-docs gemma-4-26b-a4b-it.json
+            # @ 8082244b, response_format json_schema branch), so a bare schema is refused.
+            "json_schema": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string"}, "schema": {"type": "object"}},
+            },
+        },
     },
     "reasoning_effort": {"enum": ["low", "medium", "high", None]},
     "chat_template_kwargs": {"type": "object"},

@@ -119,3 +119,13 @@ def test_gpt_oss_messages_ignore_stream(run):
 def test_gpt_oss_input_xor_messages(run):
     reply = run(GPT_OSS, {"input": "a", "messages": [{"role": "user", "content": "b"}]})
     assert reply.json()["errors"][0]["code"] == 5006
+
+
+def test_chat_shaped_json_schema_needs_openais_envelope(run):
+    bare = {"type": "json_schema", "json_schema": {"type": "object", "properties": {}}}
+    inputs = {"messages": [{"role": "user", "content": "hi"}], "response_format": bare}
+    reply = run("@cf/zai-org/glm-4.7-flash", inputs)
+    assert reply.status == 400
+    assert reply.json()["errors"][0]["message"].endswith(
+        "required properties at '/response_format/json_schema' are 'name'"
+    )

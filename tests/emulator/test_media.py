@@ -263,3 +263,9 @@ def test_json_body_must_be_an_object(run):
     assert reply.json() == error_body(
         5006, "Bad input: Error: Type mismatch of '/', 'array' not in 'object'"
     )
+
+
+def test_aura_2_en_refuses_selene(run):
+    # aura-2-en.json's speaker enum (cloudflare-docs @ 14f349e2) has no "selene".
+    reply = run("@cf/deepgram/aura-2-en", {"text": "hi", "speaker": "selene"})
+    assert reply.status == 400 and reply.json()["errors"][0]["code"] == 5006
