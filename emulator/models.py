@@ -26,6 +26,11 @@ class Model:
     think_inline: bool = False  # native models whose response has "...</think>" with no <think>
     tool_style: str = "flat"  # native tool_calls: flat {name, arguments} or nested {id, function}
     paid_only: bool = False  # 5035 on Workers Free
+    # gpt-oss and Kimi do not stream on /ai/run: they answer JSON, with an empty result when
+    # `stream: true` was sent (cloudflare/ai packages/workers-ai-provider/CHANGELOG.md 3.1.1,
+    # #396 @ 2fb3ca8: "Fix REST streaming for models that don't support it on /ai/run/
+    # (GPT-OSS, Kimi) by retrying without streaming"). Quirk `unstreamed_models` picks SSE.
+    streams: bool = True
     dims: int = 0
     max_items: int = 100
     default_size: int = 1024
@@ -94,13 +99,17 @@ _MODELS: list[Model] = [
     _chat("@cf/google/gemma-4-26b-a4b-it", 131072),
     _chat("@cf/nvidia/nemotron-3-120b-a12b", 131072, reasoning=True),
     _chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", 128000),
-    _chat("@cf/moonshotai/kimi-k2.6", 262144, reasoning=True, paid_only=True),
-    _chat("@cf/moonshotai/kimi-k2.7-code", 262144, reasoning=True, paid_only=True),
+    _chat("@cf/moonshotai/kimi-k2.6", 262144, reasoning=True, paid_only=True, streams=False),
+    _chat("@cf/moonshotai/kimi-k2.7-code", 262144, reasoning=True, paid_only=True, streams=False),
     _chat("@cf/deepseek-ai/deepseek-v4-flash-0731", 1048576, reasoning=True, paid_only=True),
     _chat("@cf/deepseek-ai/deepseek-v4-pro-0813", 1048576, reasoning=True, paid_only=True),
     # gpt-oss: Chat Completions with `messages`, Responses API with `input`.
-    Model("@cf/openai/gpt-oss-120b", "gpt-oss", context_window=128000, reasoning=True),
-    Model("@cf/openai/gpt-oss-20b", "gpt-oss", context_window=128000, reasoning=True),
+    Model(
+        "@cf/openai/gpt-oss-120b", "gpt-oss", context_window=128000, reasoning=True, streams=False
+    ),
+    Model(
+        "@cf/openai/gpt-oss-20b", "gpt-oss", context_window=128000, reasoning=True, streams=False
+    ),
     # Embeddings.
     Model("@cf/baai/bge-small-en-v1.5", "embedding", "bge", context_window=512, dims=384),
     Model("@cf/baai/bge-base-en-v1.5", "embedding", "bge", context_window=512, dims=768),

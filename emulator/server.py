@@ -25,7 +25,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator import embeddings, guard, images, speech, text, translation
 from emulator.calls import Binary, Call, Json, Result, Stream
-from emulator.controls import ControlError, Controls, Fault, Script, parse_fault, parse_script
+from emulator.controls import (
+    ControlError,
+    Controls,
+    Fault,
+    Script,
+    parse_fault,
+    parse_quirks,
+    parse_script,
+)
 from emulator.errors import (
     AUTH_ERROR_BODY,
     METHOD_NOT_ALLOWED_BODY,
@@ -232,6 +240,10 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "reset"): controls.reset,
             ("POST", "faults"): lambda: controls.add_fault(parse_fault(self._control_body())),
             ("POST", "responses"): lambda: controls.add_script(parse_script(self._control_body())),
+            ("GET", "quirks"): controls.quirks,
+            ("POST", "quirks"): lambda: controls.set_quirks(parse_quirks(self._control_body())),
+            ("GET", "agreements"): controls.agreements,
+            ("DELETE", "agreements"): controls.clear_agreements,
         }
         handler = routes.get((method, name))
         if handler is None:
@@ -349,7 +361,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.enqueue(model, inputs)
         if set(inputs) == {"request_id"}:
             return self.poll(str(inputs["request_id"]))
-        call = Call(model, inputs, body, content_type, query)
+        controls = self.server.controls
+        call = Call(model, inputs, body, content_type, query, controls.quirks(), controls)
         return FAMILIES[model.family](call)
 
     # -- async batch (queueRequest) --------------------------------------------------------------

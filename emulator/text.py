@@ -570,21 +570,48 @@ def _thinking(model: Model, inputs: dict) -> bool:
 def run_chat(call: Call) -> Result:
     """A Chat Completions-shaped model (qwen3, glm, gemma-4, nemotron, sea-lion, kimi)."""
     model, inputs = call.model, call.inputs
-    if model.paid_only:
+    if model.paid_only and not call.quirks["paid_plan"]:
         raise AiError(5035, f"{model.id} requires the Workers Paid plan")
     schema.validate(inputs, chat_schema(model))
     if "prompt" in inputs:
         return _text_completion(call)
+    if not model.streams:
+        return _unstreamed(call)
     return _chat_completion(call, stream=inputs.get("stream") is True)
 
 
 def run_gpt_oss(call: Call) -> Result:
-    """gpt-oss: Responses API with `input`, Chat Completions with `messages`; never streams."""
+    """gpt-oss: Responses API with `input`, Chat Completions with `messages`; no real streaming."""
     schema.validate(call.inputs, gpt_oss_schema())
-    if "input" in call.inputs:
-        return _responses(call)
-    # On /ai/run gpt-oss ignores stream:true and answers JSON (§1.2, §8.1).
-    return _chat_completion(call, stream=False)
+    return _unstreamed(call)
+
+
+def _unstreamed(call: Call) -> Result:
+    """A model that does not stream on /ai/run (`Model.streams`): by default JSON, whose result
+    is empty when `stream: true` was asked for; with quirk `unstreamed_models: "sse"` an event
+    stream (shape unknown: chat.completion.chunk for `messages`, Responses events for `input`)."""
+    responses = "input" in call.inputs
+    if call.quirks["unstreamed_models"] == "sse":
+        if responses:
+            return _response_events(_responses(call).value)
+        return _chat_completion(call, stream=True)
+    if call.inputs.get("stream") is True:
+        return Json({})
+    return _responses(call) if responses else _chat_completion(call, stream=False)
+
+
+def _response_events(response: dict) -> Stream:
+    """A Responses object as OpenAI's Responses streaming events."""
+    events = [event({"type": "response.created", "response": {**response, "output": []}})]
+    for item in response["output"]:
+        if item["type"] == "message":
+            for part in item["content"]:
+                events += [
+                    event({"type": "response.output_text.delta", "delta": t})
+                    for t in pieces(part["text"])
+                ]
+    events += [event({"type": "response.completed", "response": response}), DONE]
+    return Stream(events)
 
 
 def _max_tokens(model: Model, inputs: dict) -> int:

@@ -418,6 +418,18 @@ CHAT_COMPLETIONS_FAMILIES = (
 )
 
 
+# gpt-oss and Kimi do not stream on /ai/run: asked to, they answer JSON with an empty result
+# (cloudflare/ai packages/workers-ai-provider/CHANGELOG.md 3.1.1, #396 @ 2fb3ca8: "Fix REST
+# streaming for models that don't support it on /ai/run/ (GPT-OSS, Kimi) by retrying without
+# streaming"). They are called without `stream` and their whole answer is replayed as SSE.
+NO_UPSTREAM_STREAM = ("@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-")
+
+
+def streams_upstream(model: Model) -> bool:
+    """Whether `stream: true` may be sent to this model."""
+    return not model.id.startswith(NO_UPSTREAM_STREAM)
+
+
 def _lookup(name: str, config: Config) -> Model | None:
     # A configured alias may name a built-in alias or a removed id.
     target = config.model_aliases.get(name, name)

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 import param_rules
 import validate
-from catalog import NATIVE, Model
+from catalog import NATIVE, Model, streams_upstream
 from errors import invalid
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
@@ -322,7 +322,8 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
         inputs["reasoning_effort"] = effort
     stops = _stops(body)
     # Native JSON mode cannot stream upstream; the gateway streams the finished answer instead.
-    upstream_stream = stream and not (fmt and model.shape == NATIVE)
+    # gpt-oss and Kimi do not stream on /ai/run (catalog.NO_UPSTREAM_STREAM): replayed too.
+    upstream_stream = stream and not (fmt and model.shape == NATIVE) and streams_upstream(model)
     if upstream_stream:
         inputs["stream"] = True
     return ChatRequest(
@@ -361,7 +362,7 @@ def completion_request(body: Mapping[str, Any], model: Model, prompt: str) -> Ch
         "messages": [{"role": "user", "content": prompt}],
         **sampling(body, prompt, model),
     }
-    if stream:
+    if stream and streams_upstream(model):
         inputs["stream"] = True
     return ChatRequest(model, inputs, stream, include_usage, inputs["max_tokens"], _stops(body))
 

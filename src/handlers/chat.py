@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import time
 from typing import Any
 
 import catalog
 import chatmap
 import config
+import sse_collect
 from errors import invalid
 from exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
 from handlers import images
@@ -114,13 +114,9 @@ async def run_text(call: Call, model: catalog.Model, inputs: dict) -> Any:
 
 
 async def whole(result: Any) -> Any:
-    """A JSON result; a stream we did not ask for is read and parsed."""
+    """A JSON result; a stream we did not ask for (JSON, or SSE of any shape) is read whole."""
     if hasattr(result, "read_all"):
-        raw = await result.read_all()
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw.decode("utf-8", "replace")
+        return sse_collect.collect(await result.read_all())
     return result
 
 
@@ -194,5 +190,7 @@ async def create(call: Call) -> Reply:
     prompt_text = prompt_text_of(request.inputs)
     result = await run_text(call, model, request.inputs)
     if request.stream:
+        if not request.inputs.get("stream"):
+            result = await whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, request, result, prompt_text)
     return json_reply(completion_body(call, request, await whole(result), prompt_text))

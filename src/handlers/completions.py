@@ -31,6 +31,8 @@ async def create(call: Call) -> Reply:
         if len(prompts) > 1 or echo:
             raise invalid("Streaming supports one prompt without echo.", "stream")
         result = await run_text(call, model, requests[0].inputs)
+        if not requests[0].inputs.get("stream"):
+            result = await whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, requests[0], result, prompts[0], text_completion=True)
     results = await asyncio.gather(*(run_text(call, model, r.inputs) for r in requests))
     choices = []

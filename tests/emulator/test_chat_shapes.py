@@ -110,10 +110,39 @@ def test_gpt_oss_responses_shape(run):
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 
 
-def test_gpt_oss_messages_ignore_stream(run):
+def test_gpt_oss_answers_an_empty_json_result_to_stream_true(run):
+    # /ai/run: gpt-oss and Kimi do not stream (cloudflare/ai workers-ai-provider 3.1.1, #396).
     reply = run(GPT_OSS, {"messages": [{"role": "user", "content": "hi"}], "stream": True})
     assert reply.content_type == "application/json"
+    assert reply.json()["result"] == {}
+
+
+def test_gpt_oss_without_stream_answers_the_whole_json(run):
+    reply = run(GPT_OSS, {"messages": [{"role": "user", "content": "hi"}]})
     assert reply.json()["result"]["object"] == "chat.completion"
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_unstreamed_models_quirk_sse_answers_an_event_stream(run, control, stream):
+    control.quirks(unstreamed_models="sse", paid_plan=True)
+    inputs = {"messages": [{"role": "user", "content": "hi"}], "stream": stream}
+    for model in (GPT_OSS, "@cf/moonshotai/kimi-k2.6"):
+        reply = run(model, inputs)
+        assert reply.content_type == "text/event-stream"
+        events = reply.events()
+        assert events[-1] == "[DONE]"
+        assert json.loads(events[0])["object"] == "chat.completion.chunk"
+    responses = run(GPT_OSS, {"input": "hi there"})
+    kinds = [json.loads(e)["type"] for e in responses.events()[:-1]]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert "response.output_text.delta" in kinds
+
+
+def test_kimi_is_paid_only_unless_the_quirk_says_paid(run, control):
+    inputs = {"messages": [{"role": "user", "content": "hi"}]}
+    assert run("@cf/moonshotai/kimi-k2.6", inputs).json()["errors"][0]["code"] == 5035
+    control.quirks(paid_plan=True)
+    assert run("@cf/moonshotai/kimi-k2.6", inputs).json()["result"]["object"] == "chat.completion"
 
 
 def test_gpt_oss_input_xor_messages(run):

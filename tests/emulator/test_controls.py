@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,3 +205,14 @@ def test_request_log_marks_a_stream_the_client_abandoned(emulator, control):
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
     assert control.wait_abandoned(), "the hang-up was not noticed"
+
+
+def test_quirks_are_validated_and_reset(control):
+    assert control.quirks()["unstreamed_models"] == "json"
+    assert control.quirks(usage_chunk="always")["usage_chunk"] == "always"
+    for bad in ({"nope": 1}, {"usage_chunk": "sometimes"}, {"paid_plan": "yes"}):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            control.quirks(**bad)
+        assert caught.value.code == 400
+    control.reset()
+    assert control.quirks()["usage_chunk"] == "when_asked"

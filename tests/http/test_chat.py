@@ -425,3 +425,20 @@ def test_stream_cut_mid_way_ends_with_an_error_event(client, emulator_control):
             received.append(chunk)
     assert received  # what arrived before the cut was delivered
     assert "upstream stream" in caught.value.message
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("answer", ["json", "sse"])
+@pytest.mark.parametrize("model", ["gpt-5", "o3-mini", "@cf/moonshotai/kimi-k2.6"])
+def test_models_that_do_not_stream_upstream_still_stream_whole(
+    client, emulator_control, model, answer
+):
+    # gpt-oss/Kimi answer an empty JSON result to `stream: true` on /ai/run; the Worker calls
+    # them without it and replays the answer; an event-stream answer is read whole too.
+    emulator_control.quirks(unstreamed_models=answer, paid_plan=True)
+    stream = client.chat.completions.create(model=model, messages=USER, stream=True)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("Echo: Say hello to the test suite")
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert "stream" not in emulator_control.requests()[-1]["inputs"]
