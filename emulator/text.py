@@ -671,10 +671,22 @@ def _chat_completion(call: Call, stream: bool) -> Result:
             frag = {"index": i, "function": {"arguments": args[start : start + 8]}}
             events.append(chunk({"tool_calls": [frag]}))
     events.append(chunk({}, plan.finish))
-    usage_chunk = {"id": cid, "object": "chat.completion.chunk", "created": created}
-    events.append(event({**usage_chunk, "model": model.id, "choices": [], "usage": plan.usage()}))
+    if _usage_asked(call):
+        usage_chunk = {"id": cid, "object": "chat.completion.chunk", "created": created}
+        usage_event = {**usage_chunk, "model": model.id, "choices": [], "usage": plan.usage()}
+        events.append(event(usage_event))
     events.append(DONE)
     return Stream(events)
+
+
+def _usage_asked(call: Call) -> bool:
+    """Whether a Chat Completions stream ends with a usage chunk: only when
+    `stream_options.include_usage` is true, as in OpenAI's API and vLLM, whose request schema
+    these models publish (gemma-4-26b-a4b-it.json @ 8082244b has `stream_options.include_usage`);
+    quirk `usage_chunk: "always"` sends it regardless."""
+    options = call.inputs.get("stream_options")
+    asked = isinstance(options, dict) and options.get("include_usage") is True
+    return asked or call.quirks["usage_chunk"] == "always"
 
 
 def _text_completion(call: Call) -> Result:
@@ -695,7 +707,8 @@ def _text_completion(call: Call) -> Result:
     events.append(
         event({**base, "choices": [{"index": 0, "text": "", "finish_reason": plan.finish}]})
     )
-    events.append(event({**base, "choices": [], "usage": plan.usage()}))
+    if _usage_asked(call):
+        events.append(event({**base, "choices": [], "usage": plan.usage()}))
     events.append(DONE)
     return Stream(events)
 

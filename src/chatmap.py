@@ -326,6 +326,10 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
     upstream_stream = stream and not (fmt and model.shape == NATIVE) and streams_upstream(model)
     if upstream_stream:
         inputs["stream"] = True
+        if model.shape != NATIVE:
+            # Chat Completions models send a usage chunk only when asked (OpenAI's rule; their
+            # schemas carry stream_options.include_usage): real counts instead of estimates.
+            inputs["stream_options"] = {"include_usage": True}
     return ChatRequest(
         model, inputs, stream, include_usage, inputs["max_tokens"], stops, bool(fmt), images
     )

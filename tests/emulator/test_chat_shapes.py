@@ -60,7 +60,11 @@ def test_chat_tool_calls_have_string_arguments(run):
 
 
 def test_chat_stream_order(run):
-    inputs = {"messages": [{"role": "user", "content": "a b c"}], "stream": True}
+    inputs = {
+        "messages": [{"role": "user", "content": "a b c"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     events = run(QWEN3, inputs).events()
     assert events[-1] == "[DONE]" and events.count("[DONE]") == 1
     chunks = [json.loads(e) for e in events[:-1]]
@@ -158,3 +162,18 @@ def test_chat_shaped_json_schema_needs_openais_envelope(run):
     assert reply.json()["errors"][0]["message"].endswith(
         "required properties at '/response_format/json_schema' are 'name'"
     )
+
+
+@pytest.mark.parametrize(("quirk", "options", "usage"), [
+    ("when_asked", None, False),
+    ("when_asked", {"include_usage": False}, False),
+    ("when_asked", {"include_usage": True}, True),
+    ("always", None, True),
+])  # fmt: skip
+def test_chat_stream_usage_chunk_only_when_asked(run, control, quirk, options, usage):
+    control.quirks(usage_chunk=quirk)
+    inputs = {"messages": [{"role": "user", "content": "a b c"}], "stream": True}
+    if options is not None:
+        inputs["stream_options"] = options
+    chunks = [json.loads(e) for e in run(QWEN3, inputs).events()[:-1]]
+    assert any("usage" in c for c in chunks) is usage

@@ -442,3 +442,23 @@ def test_models_that_do_not_stream_upstream_still_stream_whole(
     assert text.startswith("Echo: Say hello to the test suite")
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert "stream" not in emulator_control.requests()[-1]["inputs"]
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("quirk", ["when_asked", "always"])
+def test_chat_completions_models_report_real_usage_in_streams(client, emulator_control, quirk):
+    # The Worker asks for the usage chunk (stream_options.include_usage) so the counts are the
+    # model's, equal to the non-streamed answer's, whichever way the platform sends it.
+    emulator_control.quirks(usage_chunk=quirk)
+    whole = client.chat.completions.create(model="@cf/qwen/qwen3-30b-a3b-fp8", messages=USER)
+    chunks = list(
+        client.chat.completions.create(
+            model="@cf/qwen/qwen3-30b-a3b-fp8",
+            messages=USER,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].usage.model_dump() == whole.usage.model_dump()
+    sent = emulator_control.requests()[-1]["inputs"]
+    assert sent["stream_options"] == {"include_usage": True}

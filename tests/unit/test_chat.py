@@ -377,3 +377,10 @@ def test_legacy_completion_refuses_token_prompts():
 def test_model_resolution_rejects_unknown_names():
     with pytest.raises(ApiError):
         catalog.resolve("nonsense-model", catalog.CHAT, load({}))
+
+
+def test_chat_completions_models_are_asked_for_the_stream_usage_chunk():
+    body = {"messages": USER, "stream": True}
+    assert chatmap.chat_request(body, QWEN3).inputs["stream_options"] == {"include_usage": True}
+    assert "stream_options" not in chatmap.chat_request(body, LLAMA).inputs  # native: not in schema
+    assert "stream_options" not in chatmap.chat_request({"messages": USER}, QWEN3).inputs
