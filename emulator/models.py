@@ -31,6 +31,9 @@ class Model:
     # #396 @ 2fb3ca8: "Fix REST streaming for models that don't support it on /ai/run/
     # (GPT-OSS, Kimi) by retrying without streaming"). Quirk `unstreamed_models` picks SSE.
     streams: bool = True
+    # License terms the account must accept once with `{"prompt": "agree"}`; until then 5016
+    # `User has not agreed to Llama3.2 model terms` (docs errors.mdx; workers-ai.md §1.3, §9.2).
+    terms: str = ""
     dims: int = 0
     max_items: int = 100
     default_size: int = 1024
@@ -71,7 +74,7 @@ _MODELS: list[Model] = [
     _native("@cf/meta/llama-3.1-8b-instruct-fp8", 32000),
     _native("@cf/meta/llama-3.2-1b-instruct", 60000),
     _native("@cf/meta/llama-3.2-3b-instruct", 128000),
-    _native("@cf/meta/llama-3.2-11b-vision-instruct", 128000, vision=True),
+    _native("@cf/meta/llama-3.2-11b-vision-instruct", 128000, vision=True, terms="Llama3.2"),
     _native("@cf/meta/llama-3.3-70b-instruct-fp8-fast", 24000),
     _native(
         "@cf/meta/llama-4-scout-17b-16e-instruct",

@@ -448,6 +448,12 @@ def run_native(call: Call) -> Result:
     """A native text model: `{response, tool_calls?, usage}` or its SSE stream."""
     model, inputs = call.model, call.inputs
     schema.validate(inputs, native_schema(model))
+    if model.terms and call.controls is not None and not call.controls.has_agreed(model.id):
+        if inputs.get("prompt") == "agree":
+            call.controls.agree(model.id)  # per model, until DELETE /__emulator/agreements
+            # The real confirmation text is unpublished; this one is a stand-in.
+            return Json({"response": f"Thank you for agreeing to the {model.terms} terms."})
+        raise AiError(5016, f"User has not agreed to {model.terms} model terms")
     if "lora" in inputs:
         raise AiError(5005, f"The model {model.id} does not support LoRa inference")
     messages = normalise_messages(inputs)

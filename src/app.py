@@ -6,9 +6,11 @@ an unexpected exception is logged with its traceback and answered with a generic
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 
+import agreement
 import auth
 import config
 import cors
@@ -80,6 +82,9 @@ async def handle(call: Call) -> Reply:
         reply = error_reply(err)
         reply.headers["x-request-id"] = call.request_id
         return reply
+    if not isinstance(call.env.ai, agreement.AgreeingAi):
+        # License-gated models (5016) are agreed to once per isolate, then retried.
+        call.env = dataclasses.replace(call.env, ai=agreement.AgreeingAi(call.env.ai))
     if call.method == "OPTIONS":
         reply = Reply(204, None, cors.preflight_headers(settings.cors_origins, call.headers))
     else:

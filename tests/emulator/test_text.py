@@ -216,6 +216,7 @@ def test_vision_data_uri_and_http_refusal(run):
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
     ]
     inputs = {"messages": [{"role": "user", "content": content}]}
+    run("@cf/meta/llama-3.2-11b-vision-instruct", {"prompt": "agree"})
     text = run("@cf/meta/llama-3.2-11b-vision-instruct", inputs).json()["result"]["response"]
     assert "image of 40 bytes" in text
     content[1] = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
@@ -318,3 +319,15 @@ def test_gemma_4_context_window_is_the_published_256000(run):
         {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 250000},
     )
     assert reply.status == 200
+
+
+def test_llama_3_2_vision_answers_5016_until_agreed_per_model(run, control):
+    vision = "@cf/meta/llama-3.2-11b-vision-instruct"
+    reply = run(vision, {"prompt": "hi"})
+    assert reply.status == 403
+    assert reply.json() == error_body(5016, "User has not agreed to Llama3.2 model terms")
+    assert run(vision, {"prompt": "agree"}).status == 200
+    assert run(vision, {"prompt": "hi"}).status == 200
+    assert control.agreements() == [vision]
+    control.clear_agreements()
+    assert run(vision, {"prompt": "hi"}).status == 403

@@ -462,3 +462,14 @@ def test_chat_completions_models_report_real_usage_in_streams(client, emulator_c
     assert chunks[-1].usage.model_dump() == whole.usage.model_dump()
     sent = emulator_control.requests()[-1]["inputs"]
     assert sent["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.emulator
+def test_license_gated_model_is_agreed_to_and_answers(client, emulator_control):
+    completion = client.chat.completions.create(
+        model="@cf/meta/llama-3.2-11b-vision-instruct", messages=USER
+    )
+    assert completion.choices[0].message.content.startswith("Echo:")
+    sent = [r["inputs"] for r in emulator_control.requests()]
+    assert {"prompt": "agree"} in sent
+    assert emulator_control.agreements() == ["@cf/meta/llama-3.2-11b-vision-instruct"]
