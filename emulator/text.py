@@ -264,11 +264,24 @@ def gpt_oss_schema() -> dict:
 # Tokens, messages, images
 
 
+# CJK ideographs, kana, Hangul, CJK symbols and full-width forms: real tokenizers (Llama 3,
+# Qwen, Gemma) spend about one token on each, which the 5021 check counts (changelog
+# 2025-02-24: the API estimates and validates *tokens*, not characters).
+_DENSE = re.compile(
+    "[\u1100-\u11ff\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]"
+)
+
+
 def count_tokens(text: str) -> int:
-    """About one token per word, but never fewer than one per six characters (CJK, base64)."""
+    """One token per CJK/kana/Hangul character; elsewhere about one per word, but never fewer
+    than one per six characters (base64, long words)."""
     if not text:
         return 0
-    return max(len(text.split()), math.ceil(len(text) / 6))
+    dense = len(_DENSE.findall(text))
+    rest = _DENSE.sub(" ", text) if dense else text
+    chars = len(text) - dense
+    return dense + (max(len(rest.split()), math.ceil(chars / 6)) if rest.strip() else 0)
 
 
 def content_text(content: Any) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import budget
 import param_rules
 import validate
 from catalog import NATIVE, Model, streams_upstream
@@ -46,11 +47,12 @@ class ChatRequest:
     stops: tuple[str, ...] = ()
     json_mode: bool = False
     images: list[tuple[int, int, str]] = field(default_factory=list)  # (msg, part, http url)
+    default_budget: bool = False  # max_tokens is the Worker's choice (may shrink after a 5021)
 
 
 def estimate_tokens(text: str) -> int:
-    """A cheap upper-leaning token estimate (≈3 characters a token) for budgeting only."""
-    return len(text) // 3 + 1
+    """A cheap upper-leaning token estimate by script (CJK ≈ 1 a character; `budget`)."""
+    return budget.estimate_tokens(text)
 
 
 def tool_call_id(original: str) -> str:
@@ -331,8 +333,20 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
             # schemas carry stream_options.include_usage): real counts instead of estimates.
             inputs["stream_options"] = {"include_usage": True}
     return ChatRequest(
-        model, inputs, stream, include_usage, inputs["max_tokens"], stops, bool(fmt), images
+        model,
+        inputs,
+        stream,
+        include_usage,
+        inputs["max_tokens"],
+        stops,
+        bool(fmt),
+        images,
+        default_budget=_default_budget(body),
     )
+
+
+def _default_budget(body: Mapping[str, Any]) -> bool:
+    return body.get("max_tokens") is None and body.get("max_completion_tokens") is None
 
 
 def completion_prompts(body: Mapping[str, Any]) -> list[str]:
@@ -368,7 +382,15 @@ def completion_request(body: Mapping[str, Any], model: Model, prompt: str) -> Ch
     }
     if stream and streams_upstream(model):
         inputs["stream"] = True
-    return ChatRequest(model, inputs, stream, include_usage, inputs["max_tokens"], _stops(body))
+    return ChatRequest(
+        model,
+        inputs,
+        stream,
+        include_usage,
+        inputs["max_tokens"],
+        _stops(body),
+        default_budget=_default_budget(body),
+    )
 
 
 # ---- responses -------------------------------------------------------------------------------
@@ -520,6 +542,20 @@ def usage_or_estimate(answer: Answer, prompt_text: str) -> Usage:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+def shrink_after_5021(request: ChatRequest, error: Exception) -> bool:
+    """After a 5021, lower the Worker-chosen `max_tokens` to what the error says fits; False
+    when the client chose max_tokens (OpenAI answers that with an error too) or nothing fits."""
+    if not request.default_budget or getattr(error, "code", None) != "context_length_exceeded":
+        return False
+    fits = budget.retry_budget(str(error), request.max_tokens)
+    if fits is None:
+        return False
+    request.max_tokens = fits
+    request.inputs = {**request.inputs, "max_tokens": fits}
+    request.default_budget = False  # once
+    return True
 
 
 def settle(

@@ -14,7 +14,7 @@ import catalog
 import chatmap
 import config
 import sse_collect
-from errors import invalid
+from errors import ApiError, invalid
 from exchange import SSE_TYPE, Call, Reply, StreamBody, json_reply
 from handlers import images
 from sse import ChatStream
@@ -113,6 +113,17 @@ async def run_text(call: Call, model: catalog.Model, inputs: dict) -> Any:
     return await call.env.ai.run(model.id, inputs, config.ai_options(settings))
 
 
+async def run_request(call: Call, request: chatmap.ChatRequest) -> Any:
+    """`run_text` for a chat request; a 5021 against the Worker's default budget is retried
+    once with the budget the error reports (the estimate is only an estimate)."""
+    try:
+        return await run_text(call, request.model, request.inputs)
+    except ApiError as error:
+        if not chatmap.shrink_after_5021(request, error):
+            raise
+    return await run_text(call, request.model, request.inputs)
+
+
 async def whole(result: Any) -> Any:
     """A JSON result; a stream we did not ask for (JSON, or SSE of any shape) is read whole."""
     if hasattr(result, "read_all"):
@@ -188,7 +199,7 @@ async def create(call: Call) -> Reply:
     request = chatmap.chat_request(body, model)
     await inline_images(call, request)
     prompt_text = prompt_text_of(request.inputs)
-    result = await run_text(call, model, request.inputs)
+    result = await run_request(call, request)
     if request.stream:
         if not request.inputs.get("stream"):
             result = await whole(result)  # not streamed upstream: replayed whole

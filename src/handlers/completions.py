@@ -15,7 +15,7 @@ import config
 import validate
 from errors import invalid
 from exchange import Call, Reply, json_reply
-from handlers.chat import completion_id, run_text, stream_reply, whole
+from handlers.chat import completion_id, run_request, stream_reply, whole
 
 
 async def create(call: Call) -> Reply:
@@ -30,11 +30,11 @@ async def create(call: Call) -> Reply:
     if requests[0].stream:
         if len(prompts) > 1 or echo:
             raise invalid("Streaming supports one prompt without echo.", "stream")
-        result = await run_text(call, model, requests[0].inputs)
+        result = await run_request(call, requests[0])
         if not requests[0].inputs.get("stream"):
             result = await whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, requests[0], result, prompts[0], text_completion=True)
-    results = await asyncio.gather(*(run_text(call, model, r.inputs) for r in requests))
+    results = await asyncio.gather(*(run_request(call, r) for r in requests))
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):

@@ -331,3 +331,15 @@ def test_llama_3_2_vision_answers_5016_until_agreed_per_model(run, control):
     assert control.agreements() == [vision]
     control.clear_agreements()
     assert run(vision, {"prompt": "hi"}).status == 403
+
+
+def test_cjk_prompts_count_a_token_per_character_against_the_window(run):
+    cjk = "上下文窗口" * 4000  # 20000 characters
+    inputs = {"messages": [{"role": "user", "content": cjk}], "max_tokens": 4096}
+    reply = run(LLAMA_70B, inputs)
+    assert reply.status == 413
+    assert reply.json() == error_body(
+        5021,
+        "The estimated number of input and maximum output tokens (24100) exceeded this "
+        "model context window limit (24000).",
+    )

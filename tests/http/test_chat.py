@@ -473,3 +473,22 @@ def test_license_gated_model_is_agreed_to_and_answers(client, emulator_control):
     sent = [r["inputs"] for r in emulator_control.requests()]
     assert {"prompt": "agree"} in sent
     assert emulator_control.agreements() == ["@cf/meta/llama-3.2-11b-vision-instruct"]
+
+
+@pytest.mark.emulator
+def test_long_cjk_prompt_gets_an_answer_not_a_413(client, emulator_control):
+    cjk = [{"role": "user", "content": "上下文窗口的问题" * 2400}]  # 19200 characters
+    completion = client.chat.completions.create(model="gpt-4", messages=cjk)  # 24000 window
+    assert completion.choices[0].message.content.startswith("Echo:")
+    assert len(emulator_control.requests()) == 1
+
+
+@pytest.mark.emulator
+def test_a_5021_against_the_default_budget_is_retried_with_the_reported_one(
+    client, emulator_control
+):
+    words = [{"role": "user", "content": "a " * 20000}]  # 20000 tokens to the emulator
+    completion = client.chat.completions.create(model="gpt-4", messages=words)
+    assert completion.choices[0].message.content.startswith("Echo:")
+    first, second = (r["inputs"]["max_tokens"] for r in emulator_control.requests())
+    assert second == 24000 - 20004 < first
