@@ -9,7 +9,7 @@ from emulator.text import count_tokens
 from tests.unit.fakes import AUTH, FakeAi, body_json, make_call, run
 
 LLAMA = catalog.MODELS["@cf/meta/llama-3.3-70b-instruct-fp8-fast"]  # context window 24000
-CJK = "我们今天讨论上下文窗口的问题。" * 1300  # 19500 characters
+CJK = "我们今天讨论上下文窗口的问题。" * 1400  # 21000 characters
 ERROR_5021 = (
     "5021: AiError: AiError: The estimated number of input and maximum output tokens (24100) "
     "exceeded this model context window limit (24000)."
