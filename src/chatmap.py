@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 import budget
 import param_rules
+import tool_schema
 import validate
 from catalog import NATIVE, Model, streams_upstream
 from errors import invalid
@@ -195,12 +196,9 @@ def _tools(body: Mapping[str, Any], model: Model) -> list[dict] | None:
             continue
         parameters = function.get("parameters") or {"type": "object", "properties": {}}
         if model.shape == NATIVE:
-            # Native schemas require a description on the function and on each property.
-            properties = {
-                name: {"description": "", **spec} if isinstance(spec, dict) else spec
-                for name, spec in (parameters.get("properties") or {}).items()
-            }
-            parameters = {**parameters, "properties": properties}
+            # Native schemas want a string `type` and a `description` on every property:
+            # pydantic/zod/strict-mode schemas are rewritten to mean the same (tool_schema).
+            parameters = tool_schema.normalise(parameters)
         result.append(
             {
                 "type": "function",

@@ -492,3 +492,23 @@ def test_a_5021_against_the_default_budget_is_retried_with_the_reported_one(
     assert completion.choices[0].message.content.startswith("Echo:")
     first, second = (r["inputs"]["max_tokens"] for r in emulator_control.requests())
     assert second == 24000 - 20004 < first
+
+
+@pytest.mark.emulator
+def test_pydantic_style_tool_schema_is_accepted_by_a_native_model(client, emulator_control):
+    parameters = {
+        "$defs": {"Unit": {"enum": ["c", "f"], "type": "string"}},
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"anyOf": [{"$ref": "#/$defs/Unit"}, {"type": "null"}]},
+        },
+        "required": ["city", "unit"],
+        "type": "object",
+        "additionalProperties": False,
+    }
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": parameters}}
+    messages = [{"role": "user", "content": "call get_weather please"}]
+    completion = client.chat.completions.create(model="gpt-4", messages=messages, tools=[tool])
+    call = completion.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "x", "unit": "c"}
