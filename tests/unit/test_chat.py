@@ -123,7 +123,9 @@ def test_tools_and_tool_choice():
     ]
     inputs = chatmap.chat_request({"messages": USER, "tools": tools}, LLAMA).inputs
     assert [t["function"]["name"] for t in inputs["tools"]] == ["a", "b"]
-    assert inputs["tools"][0]["function"]["parameters"]["properties"]["x"]["description"] == ""
+    assert (
+        inputs["tools"][0]["function"]["parameters"]["properties"]["x"]["description"] == "X"
+    )  # the property name in words (tool_schema)
     none = chatmap.chat_request({"messages": USER, "tools": tools, "tool_choice": "none"}, LLAMA)
     assert "tools" not in none.inputs
     named = chatmap.chat_request(

@@ -66,8 +66,11 @@ def schemas(defs):
             )
         names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
         children = [draw(node(depth + 1)) for _ in names]
-        schema = {"type": "object", "properties": {n: s for n, (s, _) in zip(names, children)}}
-        values = st.fixed_dictionaries({n: v for n, (_, v) in zip(names, children)})
+        schema = {
+            "type": "object",
+            "properties": {n: s for n, (s, _) in zip(names, children, strict=True)},
+        }
+        values = st.fixed_dictionaries({n: v for n, (_, v) in zip(names, children, strict=True)})
         return wrap(draw, (schema, values), defs)
 
     return node()
@@ -80,13 +83,13 @@ def tool_parameters(draw):
     props = [draw(schemas(defs)) for _ in names]
     parameters = {
         "type": "object",
-        "properties": {n: s for n, (s, _) in zip(names, props)},
+        "properties": {n: s for n, (s, _) in zip(names, props, strict=True)},
         "required": draw(st.lists(st.sampled_from(names), unique=True)),
         "additionalProperties": False,
     }
     if defs:
         parameters["$defs"] = defs
-    instance = draw(st.fixed_dictionaries({n: v for n, (_, v) in zip(names, props)}))
+    instance = draw(st.fixed_dictionaries({n: v for n, (_, v) in zip(names, props, strict=True)}))
     return parameters, instance
 
 
