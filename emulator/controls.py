@@ -141,6 +141,9 @@ QUIRKS: dict[str, tuple[tuple[Any, ...], Any]] = {
     # whisper-large-v3-turbo `task: "translate"`: "honour" it, or "ignore" it and answer in the
     # spoken language (OpenAI: turbo was not trained for translation).
     "turbo_translate": (("honour", "ignore"), "honour"),
+    # The language the uploaded audio "contains" when no `language` input says (the emulator
+    # cannot hear): whisper-large-v3-turbo reports it in transcription_info.language.
+    "spoken_language": (("en", "fr", "de", "es", "ja", "zh"), "en"),
     # whisper-large-v3-turbo's stream (raw body) input form: "accept" it, or "reject" it with
     # 5006 as if only the documented base64 string existed.
     "turbo_stream_input": (("accept", "reject"), "accept"),

@@ -236,6 +236,16 @@ def to_upstream(model: Model, audio: bytes | StreamInput, request: Request) -> d
     return inputs
 
 
+def retry_as_base64(inputs: Mapping[str, Any], error: Exception) -> bool:
+    """Whether a refused stream-form upload should be sent again as base64: the stream form
+    is in workerd's 2026 types but the docs JSON (whisper-large-v3-turbo.json) types `audio`
+    as a base64 string only, so a 5006/3010 for the stream form is answered with the form the
+    schema documents."""
+    return isinstance(inputs.get("audio"), StreamInput) and (
+        getattr(error, "code", None) == "invalid_upstream_input"
+    )
+
+
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
 

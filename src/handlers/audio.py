@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import audio_english
 import catalog
 import config
 import speech
@@ -69,7 +70,19 @@ async def _recognize(call: Call, task: str) -> Reply:
         audio = await upload.bytes()
     inputs = transcripts.to_upstream(model, audio, request)
     del audio  # the inputs hold the only copy the binding needs
-    output = await call.env.ai.run(model.id, inputs, config.ai_options(settings))
+    options = config.ai_options(settings)
+    try:
+        output = await call.env.ai.run(model.id, inputs, options)
+    except ApiError as error:
+        if not transcripts.retry_as_base64(inputs, error):
+            raise
+        # The stream form was refused (5006/3010): the documented base64 string instead.
+        inputs = transcripts.to_upstream(model, await upload.bytes(), request)
+        output = await call.env.ai.run(model.id, inputs, options)
+    if task == transcripts.TRANSLATE and isinstance(output, dict):
+        translator = catalog.model_for(None, catalog.TRANSLATION, settings)
+        budget = float(translator.params.get("segment_tokens", 128))
+        output = await audio_english.english(call.env.ai, output, translator.id, budget, options)
     try:
         body, content_type = transcripts.render(output, request, model)
     except ValueError:
