@@ -46,7 +46,11 @@ from emulator.models import lookup
 from emulator.sse import dumps
 
 RUN_PATH = re.compile(r"^/client/v4/accounts/([^/]+)/ai/run/(.+)$")
-MAX_BODY = 100 * 1024 * 1024  # larger uploads answer 3006 (413)
+# Cloudflare's network-wide request body limit, which api.cloudflare.com sits behind: "100 MB"
+# on the Free and Pro plans (cloudflare-docs src/content/docs/workers/platform/limits.mdx
+# @ 01589d2e, "Request limits"; 200 MB Business, 500 MB Enterprise). Larger bodies answer 3006
+# (413, "Request is too large").
+MAX_BODY = 100_000_000
 JSON_TYPE = "application/json"  # exactly this string: the binding compares it verbatim
 # Query keys that are run options, not model inputs (workers-ai.md §1.1, §8.1).
 RUN_OPTIONS = frozenset(

@@ -74,6 +74,15 @@ class Body(Protocol):
     async def form(self) -> Mapping[str, str | Upload]: ...  # a `Form` from the adapter
 
 
+# The most bytes sent as a JSON array of numbers (whisper's `audio`, SD inpainting's `image` and
+# `mask`, the only form those inputs have). Each byte costs about 12 bytes of isolate memory on
+# the way (a JS number array, then its JSON text at ~3.6 characters a byte; docs/audio.md
+# measures it), and a Worker has 128 MB including the Pyodide heap (cloudflare-docs
+# workers/platform/limits.mdx @ 01589d2e, "Worker memory 128 MB"); large arrays are also refused
+# upstream (3010 "failed to decode JSON: Request is too large" / 3006, workers-ai.md §5).
+BYTE_ARRAY_LIMIT = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class ByteList:
     """Bytes a model takes as a JSON array of numbers (whisper's `audio`).

@@ -12,14 +12,14 @@ from __future__ import annotations
 import binascii
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import subtitles
 import validate
-from catalog import Model
+from catalog import MODELS, Model
 from errors import invalid
-from exchange import ByteList, StreamInput, dumps
+from exchange import BYTE_ARRAY_LIMIT, ByteList, StreamInput, dumps
 from subtitles import Cue
 
 TRANSCRIBE = "transcribe"
@@ -234,6 +234,19 @@ def to_upstream(model: Model, audio: bytes | StreamInput, request: Request) -> d
     if request.prompt:
         inputs["initial_prompt"] = request.prompt
     return inputs
+
+
+LARGE_AUDIO_MODEL = "@cf/openai/whisper-large-v3-turbo"  # takes a stream or base64
+
+
+def for_size(model: Model, size: int, request: Request) -> tuple[Model, Request]:
+    """The model that can take an upload of `size` bytes: whisper and whisper-tiny-en take audio
+    only as a JSON array of numbers, which cannot fit beyond `BYTE_ARRAY_LIMIT`, so larger files
+    go to whisper-large-v3-turbo (keeping tiny-en's English)."""
+    if model.params.get("audio") != "bytes" or size <= BYTE_ARRAY_LIMIT:
+        return model, request
+    language = request.language or model.params.get("language")
+    return MODELS[LARGE_AUDIO_MODEL], replace(request, language=language)
 
 
 def retry_as_base64(inputs: Mapping[str, Any], error: Exception) -> bool:

@@ -63,6 +63,7 @@ async def _recognize(call: Call, task: str) -> Reply:
             "model_not_supported",
         )
     kind = transcripts.check_audio(await upload.head(transcripts.SNIFF_BYTES))
+    model, request = transcripts.for_size(model, upload.size, request)
     if transcripts.audio_form(model, bool(settings.ai_gateway_id)) == "stream":
         # The file goes to Workers AI as the request body: Python reads only its first bytes.
         audio = upload.stream(transcripts.media_type(upload.content_type, kind))

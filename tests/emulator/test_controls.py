@@ -216,3 +216,18 @@ def test_quirks_are_validated_and_reset(control):
         assert caught.value.code == 400
     control.reset()
     assert control.quirks()["usage_chunk"] == "when_asked"
+
+
+def test_body_limit_is_cloudflares_documented_100_mb(emulator):
+    # limits.mdx: "Free 100 MB"; announced by Content-Length, refused before the body is read.
+    host, port = urlsplit(emulator.base_url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.putrequest("POST", f"/client/v4/accounts/{ACCOUNT}/ai/run/@cf/openai/whisper")
+    connection.putheader("authorization", "Bearer t")
+    connection.putheader("content-type", "audio/wav")
+    connection.putheader("content-length", str(100_000_001))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == error_body(3006, "Request is too large")
+    connection.close()

@@ -931,3 +931,25 @@ def test_speech_with_an_asr_model_is_400():
 def test_speech_unreadable_answer_is_502():
     reply = run(speech_call({"model": "tts-1", "input": "Hi"}, FakeAi(lambda m, i: {"x": 1})))
     assert reply.status == 502
+
+
+@pytest.mark.parametrize(
+    ("model", "language"), [("@cf/openai/whisper", None), ("@cf/openai/whisper-tiny-en", "en")]
+)
+def test_audio_too_large_for_a_number_array_goes_to_turbo(model, language):
+    big = wav_tone(0.2) + bytes(4 * 1024 * 1024)  # past BYTE_ARRAY_LIMIT
+    ai = FakeAi(lambda m, i: WHISPER_OUT)
+    upload = AudioUpload(big)
+    reply = run(transcription_call({"file": upload, "model": model}, ai))
+    assert reply.status == 200
+    ((sent_model, inputs, _),) = ai.calls
+    assert sent_model == "@cf/openai/whisper-large-v3-turbo"
+    assert isinstance(inputs["audio"], StreamInput)  # never a number array
+    assert inputs.get("language") == language
+    assert "bytes" not in upload.reads
+
+
+def test_small_audio_stays_with_the_byte_array_model():
+    ai = FakeAi(lambda m, i: WHISPER_OUT)
+    run(transcription_call({"file": AudioUpload(wav_tone(0.2)), "model": "@cf/openai/whisper"}, ai))
+    assert ai.calls[0][0] == "@cf/openai/whisper"
