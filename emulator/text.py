@@ -227,6 +227,13 @@ def chat_schema(model: Model) -> dict:
         "tools": {"type": "array", "items": _CHAT_TOOL},
         "tool_choice": {"type": ["string", "object"]},
     }
+    # Published ranges win over the generic Chat Completions ones (published_rules.json);
+    # the schemas let every Chat Completions sampling field be null too.
+    for name, (low, high) in ((published(model.id) or {}).get("ranges") or {}).items():
+        if name in props:
+            props[name] = {
+                "anyOf": [_range(_SAMPLING_TYPES.get(name, "number"), low, high), {"type": "null"}]
+            }
     if model.id in ("@cf/qwen/qwen3-30b-a3b-fp8", "@cf/aisingapore/gemma-sea-lion-v4-27b-it"):
         props["prompt"] = {"type": "string", "minLength": 1}
         return {

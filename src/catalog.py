@@ -198,7 +198,8 @@ MODELS: dict[str, Model] = {
         _chat("@cf/zai-org/glm-4.7-flash", 131072, 8192, OPENAI, tools=True, reasoning=True),
         # gemma-4: context_window 256000 (cloudflare-docs gemma-4-26b-a4b-it.json @ 8082244b).
         _chat("@cf/google/gemma-4-26b-a4b-it", 256000, 4096, OPENAI, tools=True, vision=True),
-        _chat("@cf/nvidia/nemotron-3-120b-a12b", 128000, 8192, OPENAI, tools=True, reasoning=True),
+        # nemotron: context_window 256000 (cloudflare-docs nemotron-3-120b-a12b.json @ 05b5f46c).
+        _chat("@cf/nvidia/nemotron-3-120b-a12b", 256000, 8192, OPENAI, tools=True, reasoning=True),
         _chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", 128000, 4096, OPENAI),
         _chat("@cf/ibm-granite/granite-4.0-h-micro", 131000, tools=True),
         # kimi-k2.6: property vision=true (cloudflare-docs kimi-k2.6.json @ 05b5f46c).

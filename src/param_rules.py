@@ -51,6 +51,10 @@ RANGES: dict[str, Mapping[str, Range]] = {
     "@cf/ibm-granite/granite-4.0-h-micro": {},
     "@cf/openai/gpt-oss-120b": _NARROW,
     "@cf/openai/gpt-oss-20b": _NARROW,
+    "@cf/qwen/qwen3-30b-a3b-fp8": _NARROW,  # its stored schema is the native one
+    "@cf/nvidia/nemotron-3-120b-a12b": {
+        k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"
+    },
     "@cf/google/gemma-4-26b-a4b-it": _CHAT_COMPLETIONS,
     "@cf/moonshotai/kimi-k2.6": {k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"},
 }

@@ -177,3 +177,15 @@ def test_chat_stream_usage_chunk_only_when_asked(run, control, quirk, options, u
         inputs["stream_options"] = options
     chunks = [json.loads(e) for e in run(QWEN3, inputs).events()[:-1]]
     assert any("usage" in c for c in chunks) is usage
+
+
+def test_chat_shaped_models_use_their_published_ranges(run):
+    messages = [{"role": "user", "content": "hi"}]
+    # qwen3's stored schema: temperature 0..5; nemotron's: penalties -2..2 or null.
+    assert run(QWEN3, {"messages": messages, "temperature": 3}).status == 200
+    nemotron = "@cf/nvidia/nemotron-3-120b-a12b"
+    assert run(nemotron, {"messages": messages, "presence_penalty": None}).status == 200
+    reply = run(nemotron, {"messages": messages, "presence_penalty": -3})
+    assert reply.status == 400 and reply.json()["errors"][0]["code"] == 5006
+    big = {"messages": messages, "max_tokens": 250000}  # nemotron's window is 256000
+    assert run(nemotron, big).status == 200
