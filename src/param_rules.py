@@ -52,6 +52,8 @@ RANGES: dict[str, Mapping[str, Range]] = {
     "@cf/openai/gpt-oss-120b": _NARROW,
     "@cf/openai/gpt-oss-20b": _NARROW,
     "@cf/qwen/qwen3-30b-a3b-fp8": _NARROW,  # its stored schema is the native one
+    "@cf/aisingapore/gemma-sea-lion-v4-27b-it": _NARROW,  # likewise
+    "@cf/zai-org/glm-4.7-flash": {k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"},
     "@cf/nvidia/nemotron-3-120b-a12b": {
         k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"
     },
