@@ -55,14 +55,16 @@ AURA_1_SPEAKERS = (
     "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
     "helios", "hera", "stella",
 )  # fmt: skip
-# aura-2-en: the `speaker` enum of cloudflare-docs aura-2-en.json @ 14f349e2 (no "selene").
-AURA_2_EN_SPEAKERS = (
-    "amalthea", "andromeda", "apollo", "arcas", "aries", "asteria", "athena", "atlas", "aurora",
-    "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena", "hera",
-    "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "luna", "mars", "minerva",
-    "neptune", "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto",
-    "saturn", "thalia", "theia", "vesta", "zeus",
-)  # fmt: skip
+# Input rules extracted from the published model schemas (cloudflare-docs, file and commit per
+# model inside the file): sampling ranges, context windows, maxLength. The Worker's
+# src/param_rules.py is kept equal to it by a unit test.
+PUBLISHED: dict[str, dict[str, Any]] = json.loads(
+    (Path(__file__).with_name("published_rules.json")).read_text(encoding="utf-8")
+)["models"]
+
+
+# aura-2-en: the published `speaker` enum (aura-2-en.json @ 14f349e2: 40 names, no "selene").
+AURA_2_EN_SPEAKERS: tuple[str, ...] = tuple(PUBLISHED["@cf/deepgram/aura-2-en"]["enums"]["speaker"])
 AURA_2_ES_SPEAKERS = (
     "sirio", "nestor", "carina", "celeste", "alvaro", "diana", "aquila", "selena", "estrella",
     "javier",
@@ -161,13 +163,6 @@ _MODELS: list[Model] = [
         default_speaker="sirio",
     ),
 ]
-
-# Input rules extracted from the published model schemas (cloudflare-docs, file and commit per
-# model inside the file): sampling ranges, context windows, maxLength. The Worker's
-# src/param_rules.py is kept equal to it by a unit test.
-PUBLISHED: dict[str, dict[str, Any]] = json.loads(
-    (Path(__file__).with_name("published_rules.json")).read_text(encoding="utf-8")
-)["models"]
 
 
 def published(model_id: str) -> dict[str, Any] | None:
