@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from emulator.controls import default_quirks
 from emulator.models import Model
 
 
@@ -20,6 +21,8 @@ class Call:
     body: bytes = b""
     content_type: str = "application/json"
     query: dict[str, str] = field(default_factory=dict)
+    quirks: dict[str, Any] = field(default_factory=default_quirks)  # controls.QUIRKS choices
+    controls: Any = None  # the server's Controls (license agreements), None in unit calls
 
     @cached_property
     def seed(self) -> int:

@@ -58,6 +58,20 @@ class EmulatorControl:
             time.sleep(0.05)
         return True
 
+    def quirks(self, **changes: Any) -> dict:
+        """Pick platform behaviours (emulator/controls.py QUIRKS); no arguments: read them."""
+        if not changes:
+            return self._call("GET", "quirks")
+        return self._call("POST", "quirks", changes)
+
+    def agreements(self) -> list[str]:
+        """Models whose license terms were agreed to (`{"prompt": "agree"}`)."""
+        return self._call("GET", "agreements")
+
+    def clear_agreements(self) -> None:
+        """Forget every license agreement: gated models answer 5016 again."""
+        self._call("DELETE", "agreements")
+
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 

@@ -125,6 +125,46 @@ def parse_script(spec: dict) -> Script:
     return script
 
 
+# Platform behaviours that are uncertain or account-dependent: the emulator offers each choice so
+# a test can cover the Worker under every one. name -> (allowed values, default).
+QUIRKS: dict[str, tuple[tuple[Any, ...], Any]] = {
+    # gpt-oss and Kimi on /ai/run (workers-ai.md §1.2, §8.1; cloudflare/ai CHANGELOG #396):
+    # "json" = they ignore `stream` and answer JSON, with an EMPTY result when `stream: true`
+    # was sent (certain over REST); "sse" = they answer text/event-stream (the binding's schema
+    # allows it; the shape is unknown, so chat.completion.chunk / Responses events are used).
+    "unstreamed_models": (("json", "sse"), "json"),
+    # Workers Paid plan: kimi-k2.6/k2.7, glm-5.2, deepseek-v4 answer 5035 on Free (§9.3).
+    "paid_plan": ((False, True), False),
+    # Chat Completions models: a usage chunk only when `stream_options.include_usage` is true
+    # (OpenAI's and vLLM's rule, which these models' schemas copy), or always.
+    "usage_chunk": (("when_asked", "always"), "when_asked"),
+    # whisper-large-v3-turbo `task: "translate"`: "honour" it, or "ignore" it and answer in the
+    # spoken language (OpenAI: turbo was not trained for translation).
+    "turbo_translate": (("honour", "ignore"), "honour"),
+    # The language the uploaded audio "contains" when no `language` input says (the emulator
+    # cannot hear): whisper-large-v3-turbo reports it in transcription_info.language.
+    "spoken_language": (("en", "fr", "de", "es", "ja", "zh"), "en"),
+    # whisper-large-v3-turbo's stream (raw body) input form: "accept" it, or "reject" it with
+    # 5006 as if only the documented base64 string existed.
+    "turbo_stream_input": (("accept", "reject"), "accept"),
+}
+
+
+def parse_quirks(spec: dict) -> dict[str, Any]:
+    """Validate a `POST /__emulator/quirks` body (a partial update)."""
+    for name, value in spec.items():
+        if name not in QUIRKS:
+            raise ControlError(f"unknown quirk {name!r}; known: {sorted(QUIRKS)}")
+        allowed = QUIRKS[name][0]
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            raise ControlError(f"quirk {name!r} must be one of {list(allowed)}")
+    return dict(spec)
+
+
+def default_quirks() -> dict[str, Any]:
+    return {name: default for name, (_, default) in QUIRKS.items()}
+
+
 class Controls:
     """The emulator's mutable test state."""
 
@@ -133,6 +173,34 @@ class Controls:
         self._faults: list[Fault] = []
         self._scripts: list[Script] = []
         self._log: list[dict] = []
+        self._quirks: dict[str, Any] = default_quirks()
+        # Models whose license the account agreed to with `{"prompt": "agree"}` (5016 until then).
+        self._agreed: set[str] = set()
+
+    def quirks(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._quirks)
+
+    def set_quirks(self, changes: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._quirks.update(changes)
+            return dict(self._quirks)
+
+    def agree(self, model: str) -> None:
+        with self._lock:
+            self._agreed.add(model)
+
+    def has_agreed(self, model: str) -> bool:
+        with self._lock:
+            return model in self._agreed
+
+    def agreements(self) -> list[str]:
+        with self._lock:
+            return sorted(self._agreed)
+
+    def clear_agreements(self) -> None:
+        with self._lock:
+            self._agreed.clear()
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -188,3 +256,5 @@ class Controls:
             self._faults.clear()
             self._scripts.clear()
             self._log.clear()
+            self._quirks = default_quirks()
+            self._agreed.clear()

@@ -47,6 +47,7 @@ CODES: dict[int, tuple[int, str]] = {
         "context window limit.",
     ),
     5035: (403, "This model requires the Workers Paid plan"),
+    8006: (400, "Input rejected by the model"),  # stand-in text: none published
     8007: (400, "Input prompt contains NSFW content."),
 }
 

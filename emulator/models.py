@@ -7,7 +7,10 @@ windows).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,15 @@ class Model:
     reasoning: bool = False  # chat-shaped models that emit reasoning_content
     think_inline: bool = False  # native models whose response has "...</think>" with no <think>
     tool_style: str = "flat"  # native tool_calls: flat {name, arguments} or nested {id, function}
-    wide_sampling: bool = False  # top_p 0–2 and penalties 0–2 (llama-4, mistral-small, 3.1-fast)
     paid_only: bool = False  # 5035 on Workers Free
+    # gpt-oss and Kimi do not stream on /ai/run: they answer JSON, with an empty result when
+    # `stream: true` was sent (cloudflare/ai packages/workers-ai-provider/CHANGELOG.md 3.1.1,
+    # #396 @ 2fb3ca8: "Fix REST streaming for models that don't support it on /ai/run/
+    # (GPT-OSS, Kimi) by retrying without streaming"). Quirk `unstreamed_models` picks SSE.
+    streams: bool = True
+    # License terms the account must accept once with `{"prompt": "agree"}`; until then 5016
+    # `User has not agreed to Llama3.2 model terms` (docs errors.mdx; workers-ai.md §1.3, §9.2).
+    terms: str = ""
     dims: int = 0
     max_items: int = 100
     default_size: int = 1024
@@ -46,13 +56,16 @@ AURA_1_SPEAKERS = (
     "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
     "helios", "hera", "stella",
 )  # fmt: skip
-AURA_2_EN_SPEAKERS = (
-    "amalthea", "andromeda", "apollo", "arcas", "aries", "asteria", "athena", "atlas", "aurora",
-    "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena", "hera",
-    "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "luna", "mars", "minerva",
-    "neptune", "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto",
-    "saturn", "selene", "thalia", "theia", "vesta", "zeus",
-)  # fmt: skip
+# Input rules extracted from the published model schemas (cloudflare-docs, file and commit per
+# model inside the file): sampling ranges, context windows, maxLength. The Worker's
+# src/mapping/param_rules.py is kept equal to it by a unit test.
+PUBLISHED: dict[str, dict[str, Any]] = json.loads(
+    (Path(__file__).with_name("published_rules.json")).read_text(encoding="utf-8")
+)["models"]
+
+
+# aura-2-en: the published `speaker` enum (aura-2-en.json @ 14f349e2: 40 names, no "selene").
+AURA_2_EN_SPEAKERS: tuple[str, ...] = tuple(PUBLISHED["@cf/deepgram/aura-2-en"]["enums"]["speaker"])
 AURA_2_ES_SPEAKERS = (
     "sirio", "nestor", "carina", "celeste", "alvaro", "diana", "aquila", "selena", "estrella",
     "javier",
@@ -60,24 +73,22 @@ AURA_2_ES_SPEAKERS = (
 
 _MODELS: list[Model] = [
     # Native text generation: {response, tool_calls, usage}.
-    _native("@cf/meta/llama-3.1-8b-instruct-fast", 128000, wide_sampling=True),
+    _native("@cf/meta/llama-3.1-8b-instruct-fast", 128000),
     _native("@cf/meta/llama-3.1-8b-instruct-fp8", 32000),
     _native("@cf/meta/llama-3.2-1b-instruct", 60000),
     _native("@cf/meta/llama-3.2-3b-instruct", 128000),
-    _native("@cf/meta/llama-3.2-11b-vision-instruct", 128000, vision=True),
+    _native("@cf/meta/llama-3.2-11b-vision-instruct", 128000, vision=True, terms="Llama3.2"),
     _native("@cf/meta/llama-3.3-70b-instruct-fp8-fast", 24000),
     _native(
         "@cf/meta/llama-4-scout-17b-16e-instruct",
         131000,
         vision=True,
         tool_style="nested",
-        wide_sampling=True,
     ),
     _native(
         "@cf/mistralai/mistral-small-3.1-24b-instruct",
         128000,
         tool_style="nested",
-        wide_sampling=True,
     ),
     _native("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", 80000, think_inline=True),
     _native("@cf/qwen/qwq-32b", 24000, think_inline=True),
@@ -94,13 +105,17 @@ _MODELS: list[Model] = [
     _chat("@cf/google/gemma-4-26b-a4b-it", 131072),
     _chat("@cf/nvidia/nemotron-3-120b-a12b", 131072, reasoning=True),
     _chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", 128000),
-    _chat("@cf/moonshotai/kimi-k2.6", 262144, reasoning=True, paid_only=True),
-    _chat("@cf/moonshotai/kimi-k2.7-code", 262144, reasoning=True, paid_only=True),
+    _chat("@cf/moonshotai/kimi-k2.6", 262144, reasoning=True, paid_only=True, streams=False),
+    _chat("@cf/moonshotai/kimi-k2.7-code", 262144, reasoning=True, paid_only=True, streams=False),
     _chat("@cf/deepseek-ai/deepseek-v4-flash-0731", 1048576, reasoning=True, paid_only=True),
     _chat("@cf/deepseek-ai/deepseek-v4-pro-0813", 1048576, reasoning=True, paid_only=True),
     # gpt-oss: Chat Completions with `messages`, Responses API with `input`.
-    Model("@cf/openai/gpt-oss-120b", "gpt-oss", context_window=128000, reasoning=True),
-    Model("@cf/openai/gpt-oss-20b", "gpt-oss", context_window=128000, reasoning=True),
+    Model(
+        "@cf/openai/gpt-oss-120b", "gpt-oss", context_window=128000, reasoning=True, streams=False
+    ),
+    Model(
+        "@cf/openai/gpt-oss-20b", "gpt-oss", context_window=128000, reasoning=True, streams=False
+    ),
     # Embeddings.
     Model("@cf/baai/bge-small-en-v1.5", "embedding", "bge", context_window=512, dims=384),
     Model("@cf/baai/bge-base-en-v1.5", "embedding", "bge", context_window=512, dims=768),
@@ -150,7 +165,19 @@ _MODELS: list[Model] = [
     ),
 ]
 
-MODELS: dict[str, Model] = {m.id: m for m in _MODELS}
+
+def published(model_id: str) -> dict[str, Any] | None:
+    """The published rules of a model, or None when none were extracted."""
+    return PUBLISHED.get(model_id)
+
+
+def _with_published_window(model: Model) -> Model:
+    # The schema's context_window property wins over the table (e.g. gemma-4: 256000).
+    window = (PUBLISHED.get(model.id) or {}).get("context_window")
+    return replace(model, context_window=window) if window else model
+
+
+MODELS: dict[str, Model] = {m.id: _with_published_window(m) for m in _MODELS}
 
 # Removed 2025-10-01 and 2026-05-30 (docs/workers-ai.md §9.1): these answer 5007.
 REMOVED: frozenset[str] = frozenset(

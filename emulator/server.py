@@ -25,7 +25,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator import embeddings, guard, images, speech, text, translation
 from emulator.calls import Binary, Call, Json, Result, Stream
-from emulator.controls import ControlError, Controls, Fault, Script, parse_fault, parse_script
+from emulator.controls import (
+    ControlError,
+    Controls,
+    Fault,
+    Script,
+    parse_fault,
+    parse_quirks,
+    parse_script,
+)
 from emulator.errors import (
     AUTH_ERROR_BODY,
     METHOD_NOT_ALLOWED_BODY,
@@ -38,7 +46,11 @@ from emulator.models import lookup
 from emulator.sse import dumps
 
 RUN_PATH = re.compile(r"^/client/v4/accounts/([^/]+)/ai/run/(.+)$")
-MAX_BODY = 100 * 1024 * 1024  # larger uploads answer 3006 (413)
+# Cloudflare's network-wide request body limit, which api.cloudflare.com sits behind: "100 MB"
+# on the Free and Pro plans (cloudflare-docs src/content/docs/workers/platform/limits.mdx
+# @ 01589d2e, "Request limits"; 200 MB Business, 500 MB Enterprise). Larger bodies answer 3006
+# (413, "Request is too large").
+MAX_BODY = 100_000_000
 JSON_TYPE = "application/json"  # exactly this string: the binding compares it verbatim
 # Query keys that are run options, not model inputs (docs/workers-ai.md §1.1, §8.1).
 RUN_OPTIONS = frozenset(
@@ -232,6 +244,10 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "reset"): controls.reset,
             ("POST", "faults"): lambda: controls.add_fault(parse_fault(self._control_body())),
             ("POST", "responses"): lambda: controls.add_script(parse_script(self._control_body())),
+            ("GET", "quirks"): controls.quirks,
+            ("POST", "quirks"): lambda: controls.set_quirks(parse_quirks(self._control_body())),
+            ("GET", "agreements"): controls.agreements,
+            ("DELETE", "agreements"): controls.clear_agreements,
         }
         handler = routes.get((method, name))
         if handler is None:
@@ -349,7 +365,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.enqueue(model, inputs)
         if set(inputs) == {"request_id"}:
             return self.poll(str(inputs["request_id"]))
-        call = Call(model, inputs, body, content_type, query)
+        controls = self.server.controls
+        call = Call(model, inputs, body, content_type, query, controls.quirks(), controls)
         return FAMILIES[model.family](call)
 
     # -- async batch (queueRequest) --------------------------------------------------------------

@@ -25,7 +25,7 @@ from emulator import schema
 from emulator.calls import Call, Json, Result, Stream
 from emulator.errors import AiError, context_exceeded, invalid_input
 from emulator.instances import instance
-from emulator.models import Model
+from emulator.models import Model, published
 from emulator.sse import DONE, Padder, dumps, event
 
 FILLER = "— this is a deterministic answer from the Workers AI emulator."
@@ -95,15 +95,44 @@ def _content_part(vision: bool) -> dict:
     }
 
 
+# JSON types of the native sampling fields (every native schema).
+_SAMPLING_TYPES = {
+    "temperature": "number",
+    "top_p": "number",
+    "top_k": "integer",
+    "seed": "integer",
+    "repetition_penalty": "number",
+    "frequency_penalty": "number",
+    "presence_penalty": "number",
+}
+
+
+def sampling_schema(model_id: str, types: dict[str, str]) -> dict[str, dict]:
+    """Exactly the published ranges (emulator/published_rules.json, extracted from the model's
+    cloudflare-docs schema at the commit recorded there); a field without one is only typed."""
+    ranges = (published(model_id) or {}).get("ranges", {})
+    return {
+        name: _range(kind, *ranges[name]) if name in ranges else {"type": kind}
+        for name, kind in types.items()
+    }
+
+
 def native_schema(model: Model) -> dict:
     """The JSON schema of a native text model's inputs: `prompt` XOR `messages`."""
-    wide = model.wide_sampling
+    max_length = (published(model.id) or {}).get("max_length")
+    text: dict[str, Any] = {"type": "string"}
+    if max_length:
+        text["maxLength"] = max_length  # prompt and string content (llama-3.1/3.2 schemas)
     message = {
         "type": "object",
         "required": ["role", "content"],
         "properties": {
             "role": {"type": "string"},
-            "content": {"type": ["string", "array"], "items": _content_part(model.vision)},
+            "content": {
+                "type": ["string", "array"],
+                "items": _content_part(model.vision),
+                **({"maxLength": max_length} if max_length else {}),
+            },
             # llama-4-scout and mistral-small want 9 alphanumerics ("fall back to 000000001").
             "tool_call_id": (
                 {"type": "string", "pattern": "^[a-zA-Z0-9]{9}$"}
@@ -116,7 +145,7 @@ def native_schema(model: Model) -> dict:
         "type": "object",
         "oneOf": [{"required": ["prompt"]}, {"required": ["messages"]}],
         "properties": {
-            "prompt": {"type": "string", "minLength": 1},
+            "prompt": {**text, "minLength": 1},
             "messages": {"type": "array", "items": message},
             "image": {"type": ["array", "string"], "items": _range("integer", 0, 255)},
             "functions": {"type": "array"},
@@ -132,13 +161,7 @@ def native_schema(model: Model) -> dict:
             "raw": {"type": "boolean"},
             "stream": {"type": "boolean"},
             "max_tokens": {"type": "integer", "minimum": 1},
-            "temperature": _range("number", 0, 5),
-            "top_p": _range("number", 0 if wide else 0.001, 2 if wide else 1),
-            "top_k": _range("integer", 1, 50),
-            "seed": _range("integer", 1, 9999999999),
-            "repetition_penalty": _range("number", 0, 2),
-            "frequency_penalty": _range("number", 0 if wide else -2, 2),
-            "presence_penalty": _range("number", 0 if wide else -2, 2),
+            **sampling_schema(model.id, _SAMPLING_TYPES),
             "lora": {"type": "string"},
         },
     }
@@ -180,7 +203,16 @@ _CHAT_COMMON: dict[str, Any] = {
     "response_format": {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": ["text", "json_object", "json_schema"]}},
+        "properties": {
+            "type": {"enum": ["text", "json_object", "json_schema"]},
+            # OpenAI's envelope: `name` is required (cloudflare-docs gemma-4-26b-a4b-it.json
+            # @ 8082244b, response_format json_schema branch), so a bare schema is refused.
+            "json_schema": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string"}, "schema": {"type": "object"}},
+            },
+        },
     },
     "reasoning_effort": {"enum": ["low", "medium", "high", None]},
     "chat_template_kwargs": {"type": "object"},
@@ -195,6 +227,13 @@ def chat_schema(model: Model) -> dict:
         "tools": {"type": "array", "items": _CHAT_TOOL},
         "tool_choice": {"type": ["string", "object"]},
     }
+    # Published ranges win over the generic Chat Completions ones (published_rules.json);
+    # the schemas let every Chat Completions sampling field be null too.
+    for name, (low, high) in ((published(model.id) or {}).get("ranges") or {}).items():
+        if name in props:
+            props[name] = {
+                "anyOf": [_range(_SAMPLING_TYPES.get(name, "number"), low, high), {"type": "null"}]
+            }
     if model.id in ("@cf/qwen/qwen3-30b-a3b-fp8", "@cf/aisingapore/gemma-sea-lion-v4-27b-it"):
         props["prompt"] = {"type": "string", "minLength": 1}
         return {
@@ -232,11 +271,24 @@ def gpt_oss_schema() -> dict:
 # Tokens, messages, images
 
 
+# CJK ideographs, kana, Hangul, CJK symbols and full-width forms: real tokenizers (Llama 3,
+# Qwen, Gemma) spend about one token on each, which the 5021 check counts (changelog
+# 2025-02-24: the API estimates and validates *tokens*, not characters).
+_DENSE = re.compile(
+    "[\u1100-\u11ff\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]"
+)
+
+
 def count_tokens(text: str) -> int:
-    """About one token per word, but never fewer than one per six characters (CJK, base64)."""
+    """One token per CJK/kana/Hangul character; elsewhere about one per word, but never fewer
+    than one per six characters (base64, long words)."""
     if not text:
         return 0
-    return max(len(text.split()), math.ceil(len(text) / 6))
+    dense = len(_DENSE.findall(text))
+    rest = _DENSE.sub(" ", text) if dense else text
+    chars = len(text) - dense
+    return dense + (max(len(rest.split()), math.ceil(chars / 6)) if rest.strip() else 0)
 
 
 def content_text(content: Any) -> str:
@@ -416,6 +468,12 @@ def run_native(call: Call) -> Result:
     """A native text model: `{response, tool_calls?, usage}` or its SSE stream."""
     model, inputs = call.model, call.inputs
     schema.validate(inputs, native_schema(model))
+    if model.terms and call.controls is not None and not call.controls.has_agreed(model.id):
+        if inputs.get("prompt") == "agree":
+            call.controls.agree(model.id)  # per model, until DELETE /__emulator/agreements
+            # The real confirmation text is unpublished; this one is a stand-in.
+            return Json({"response": f"Thank you for agreeing to the {model.terms} terms."})
+        raise AiError(5016, f"User has not agreed to {model.terms} model terms")
     if "lora" in inputs:
         raise AiError(5005, f"The model {model.id} does not support LoRa inference")
     messages = normalise_messages(inputs)
@@ -538,21 +596,48 @@ def _thinking(model: Model, inputs: dict) -> bool:
 def run_chat(call: Call) -> Result:
     """A Chat Completions-shaped model (qwen3, glm, gemma-4, nemotron, sea-lion, kimi)."""
     model, inputs = call.model, call.inputs
-    if model.paid_only:
+    if model.paid_only and not call.quirks["paid_plan"]:
         raise AiError(5035, f"{model.id} requires the Workers Paid plan")
     schema.validate(inputs, chat_schema(model))
     if "prompt" in inputs:
         return _text_completion(call)
+    if not model.streams:
+        return _unstreamed(call)
     return _chat_completion(call, stream=inputs.get("stream") is True)
 
 
 def run_gpt_oss(call: Call) -> Result:
-    """gpt-oss: Responses API with `input`, Chat Completions with `messages`; never streams."""
+    """gpt-oss: Responses API with `input`, Chat Completions with `messages`; no real streaming."""
     schema.validate(call.inputs, gpt_oss_schema())
-    if "input" in call.inputs:
-        return _responses(call)
-    # On /ai/run gpt-oss ignores stream:true and answers JSON (§1.2, §8.1).
-    return _chat_completion(call, stream=False)
+    return _unstreamed(call)
+
+
+def _unstreamed(call: Call) -> Result:
+    """A model that does not stream on /ai/run (`Model.streams`): by default JSON, whose result
+    is empty when `stream: true` was asked for; with quirk `unstreamed_models: "sse"` an event
+    stream (shape unknown: chat.completion.chunk for `messages`, Responses events for `input`)."""
+    responses = "input" in call.inputs
+    if call.quirks["unstreamed_models"] == "sse":
+        if responses:
+            return _response_events(_responses(call).value)
+        return _chat_completion(call, stream=True)
+    if call.inputs.get("stream") is True:
+        return Json({})
+    return _responses(call) if responses else _chat_completion(call, stream=False)
+
+
+def _response_events(response: dict) -> Stream:
+    """A Responses object as OpenAI's Responses streaming events."""
+    events = [event({"type": "response.created", "response": {**response, "output": []}})]
+    for item in response["output"]:
+        if item["type"] == "message":
+            for part in item["content"]:
+                events += [
+                    event({"type": "response.output_text.delta", "delta": t})
+                    for t in pieces(part["text"])
+                ]
+    events += [event({"type": "response.completed", "response": response}), DONE]
+    return Stream(events)
 
 
 def _max_tokens(model: Model, inputs: dict) -> int:
@@ -612,10 +697,22 @@ def _chat_completion(call: Call, stream: bool) -> Result:
             frag = {"index": i, "function": {"arguments": args[start : start + 8]}}
             events.append(chunk({"tool_calls": [frag]}))
     events.append(chunk({}, plan.finish))
-    usage_chunk = {"id": cid, "object": "chat.completion.chunk", "created": created}
-    events.append(event({**usage_chunk, "model": model.id, "choices": [], "usage": plan.usage()}))
+    if _usage_asked(call):
+        usage_chunk = {"id": cid, "object": "chat.completion.chunk", "created": created}
+        usage_event = {**usage_chunk, "model": model.id, "choices": [], "usage": plan.usage()}
+        events.append(event(usage_event))
     events.append(DONE)
     return Stream(events)
+
+
+def _usage_asked(call: Call) -> bool:
+    """Whether a Chat Completions stream ends with a usage chunk: only when
+    `stream_options.include_usage` is true, as in OpenAI's API and vLLM, whose request schema
+    these models publish (gemma-4-26b-a4b-it.json @ 8082244b has `stream_options.include_usage`);
+    quirk `usage_chunk: "always"` sends it regardless."""
+    options = call.inputs.get("stream_options")
+    asked = isinstance(options, dict) and options.get("include_usage") is True
+    return asked or call.quirks["usage_chunk"] == "always"
 
 
 def _text_completion(call: Call) -> Result:
@@ -636,7 +733,8 @@ def _text_completion(call: Call) -> Result:
     events.append(
         event({**base, "choices": [{"index": 0, "text": "", "finish_reason": plan.finish}]})
     )
-    events.append(event({**base, "choices": [], "usage": plan.usage()}))
+    if _usage_asked(call):
+        events.append(event({**base, "choices": [], "usage": plan.usage()}))
     events.append(DONE)
     return Stream(events)
 

@@ -5,7 +5,7 @@
     exchange.Reply -> workers.Response    (streams stay JavaScript ReadableStreams)
 
 A streamed chat runs in sse_splice.mjs, the one JavaScript module: it splices the common events
-itself and hands the rest to `sse.ChatStream` synchronously, because each call into Python
+itself and hands the rest to `chatstream.ChatStream` synchronously, because each call into Python
 costs more than a whole JavaScript transform does per event (docs/performance.md).
 """
 

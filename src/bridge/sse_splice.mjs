@@ -3,7 +3,7 @@
 // JavaScript transform, so the events that are most of every stream never reach Python: the
 // native `{"response":"…","p":"…"}` event (as content, or as reasoning inside `<think>`) and a
 // compact OpenAI-shaped content or reasoning delta are spliced here, byte for byte as
-// `sse.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
+// `chatstream.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
 // `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
 // stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
 // Python sets `control.mode` whenever it changes. bridge/adapter.py sets this up; no policy

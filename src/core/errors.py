@@ -115,6 +115,9 @@ _UPSTREAM: dict[int, tuple[int, str, str | None, bool]] = {
     5004: (400, "invalid_request_error", "invalid_upstream_input", True),
     3003: (400, "invalid_request_error", "invalid_upstream_input", True),
     8007: (400, "invalid_request_error", "content_policy_violation", True),
+    # 8006: the model refused the input (seen from flux-2 and the Chat Completions models);
+    # the reason is about the caller's input, so it is shown.
+    8006: (400, "invalid_request_error", "invalid_upstream_input", True),
     3030: (400, "invalid_request_error", "content_policy_violation", True),
     5021: (413, "invalid_request_error", "context_length_exceeded", True),
     3006: (413, "invalid_request_error", "request_too_large", True),

@@ -1,7 +1,7 @@
 """What handlers see and return: the runtime-free request/response types.
 
-The JS adapter (`jsbridge`) builds a `Call` from a `workers.Request` and turns a `Reply` into a
-`workers.Response`; unit tests build them from plain Python fakes. Nothing here imports `js`.
+The JS adapter (`bridge.adapter`) builds a `Call` from a `workers.Request` and turns a `Reply`
+into a `workers.Response`; unit tests build them from plain Python fakes. Nothing here imports `js`.
 """
 
 from __future__ import annotations
@@ -75,6 +75,15 @@ class Body(Protocol):
     async def bytes(self, limit: int) -> bytes: ...
 
     async def form(self, limit: int) -> Form: ...
+
+
+# The most bytes sent as a JSON array of numbers (whisper's `audio`, SD inpainting's `image` and
+# `mask`, the only form those inputs have). Each byte costs about 12 bytes of isolate memory on
+# the way (a JS number array, then its JSON text at ~3.6 characters a byte; docs/audio.md
+# measures it), and a Worker has 128 MB including the Pyodide heap (cloudflare-docs
+# workers/platform/limits.mdx @ 01589d2e, "Worker memory 128 MB"); large arrays are also refused
+# upstream (3010 "failed to decode JSON: Request is too large" / 3006, workers-ai.md §5).
+BYTE_ARRAY_LIMIT = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import ApiError, bad_upstream, invalid, missing, too_large
 from core.exchange import Call, Reply, StreamBody, form_values
 from mapping import catalog, speech, transcripts
-from upstream import ai
+from upstream import ai, audio_english
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024  # OpenAI's upload limit
 
@@ -54,6 +54,7 @@ async def _recognize(call: Call, task: str) -> Reply:
             "model_not_supported",
         )
     kind = transcripts.check_audio(await upload.head(transcripts.SNIFF_BYTES))
+    model, request = transcripts.for_size(model, upload.size, request)
     if transcripts.audio_form(model, bool(settings.ai_gateway_id)) == "stream":
         # The file goes to Workers AI as the request body: Python reads only its first bytes.
         audio = upload.stream(transcripts.media_type(upload.content_type, kind))
@@ -61,7 +62,16 @@ async def _recognize(call: Call, task: str) -> Reply:
         audio = await upload.bytes()
     inputs = transcripts.to_upstream(model, audio, request)
     del audio  # the inputs hold the only copy the binding needs
-    output = await ai.run(call, model.id, inputs)
+    try:
+        output = await ai.run(call, model.id, inputs)
+    except ApiError as error:
+        if not transcripts.retry_as_base64(inputs, error):
+            raise
+        # The stream form was refused (5006/3010): the documented base64 string instead.
+        inputs = transcripts.to_upstream(model, await upload.bytes(), request)
+        output = await ai.run(call, model.id, inputs)
+    if task == transcripts.TRANSLATE and isinstance(output, dict):
+        output = await audio_english.english(call, output)
     try:
         body, content_type = transcripts.render(output, request, model)
     except ValueError:

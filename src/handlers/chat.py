@@ -56,7 +56,9 @@ async def create(call: Call) -> Reply:
     request = chat.chat_request(body, model)
     await inline_images(call, request)
     prompt_text = prompt_text_of(request.inputs)
-    result = await ai.run(call, model.id, request.inputs)
+    result = await ai.run_chat(call, request)
     if request.stream:
+        if not request.inputs.get("stream"):
+            result = await ai.whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, request, result, prompt_text)
     return json_reply(completion_body(call, request, await ai.whole(result), prompt_text))

@@ -143,7 +143,9 @@ def _aura(id: str, speakers: tuple[str, ...], voices: tuple[str, ...]) -> Model:
     return _tts(id, tts="aura", speakers=speakers, voices=mapping)
 
 
-# Deepgram aura speakers (docs/workers-ai.md §7) and the ones OpenAI's voices map to, in order.
+# Deepgram aura speakers (docs/workers-ai.md §7; aura-2-en: the `speaker` enum of cloudflare-docs
+# aura-2-en.json @ 14f349e28b55b97ff69c930b10a38950469b7df0, 40 names, no "selene") and the ones
+# OpenAI's voices map to, in order.
 _AURA_1 = (
     "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus",
     "helios", "hera", "stella",
@@ -157,7 +159,7 @@ _AURA_2_EN = (
     "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena", "hera",
     "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "luna", "mars", "minerva",
     "neptune", "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto",
-    "saturn", "selene", "thalia", "theia", "vesta", "zeus",
+    "saturn", "thalia", "theia", "vesta", "zeus",
 )  # fmt: skip
 _EN_VOICES = (
     "asteria", "arcas", "draco", "cora", "orion", "hyperion", "zeus", "luna", "athena",
@@ -181,7 +183,10 @@ MODELS: dict[str, Model] = {
         _chat("@cf/meta/llama-3.1-8b-instruct-fast", 128000, tools=True),
         _chat("@cf/meta/llama-3.1-8b-instruct-fp8", 32000, tools=True),
         _chat("@cf/meta/llama-3.2-1b-instruct", 60000),
-        _chat("@cf/meta/llama-3.2-3b-instruct", 80000),
+        # llama-3.2-1b/3b/11b publish no context_window, only maxLength 131072 characters per prompt
+        # or message (cloudflare-docs llama-3.2-3b-instruct.json @ 33c66007); 128000 is Meta's
+        # window and what the emulator uses.
+        _chat("@cf/meta/llama-3.2-3b-instruct", 128000),
         _chat("@cf/meta/llama-3.2-11b-vision-instruct", 128000, vision=True),
         _chat("@cf/meta/llama-4-scout-17b-16e-instruct", 131000, tools=True, vision=True),
         _chat("@cf/mistralai/mistral-small-3.1-24b-instruct", 128000, tools=True, vision=True),
@@ -192,11 +197,22 @@ MODELS: dict[str, Model] = {
         _chat("@cf/openai/gpt-oss-120b", 128000, 8192, RESPONSES, tools=True, reasoning=True),
         _chat("@cf/openai/gpt-oss-20b", 128000, 8192, RESPONSES, tools=True, reasoning=True),
         _chat("@cf/zai-org/glm-4.7-flash", 131072, 8192, OPENAI, tools=True, reasoning=True),
-        _chat("@cf/google/gemma-4-26b-a4b-it", 128000, 4096, OPENAI, tools=True, vision=True),
-        _chat("@cf/nvidia/nemotron-3-120b-a12b", 128000, 8192, OPENAI, tools=True, reasoning=True),
+        # gemma-4: context_window 256000 (cloudflare-docs gemma-4-26b-a4b-it.json @ 8082244b).
+        _chat("@cf/google/gemma-4-26b-a4b-it", 256000, 4096, OPENAI, tools=True, vision=True),
+        # nemotron: context_window 256000 (cloudflare-docs nemotron-3-120b-a12b.json @ 05b5f46c).
+        _chat("@cf/nvidia/nemotron-3-120b-a12b", 256000, 8192, OPENAI, tools=True, reasoning=True),
         _chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", 128000, 4096, OPENAI),
         _chat("@cf/ibm-granite/granite-4.0-h-micro", 131000, tools=True),
-        _chat("@cf/moonshotai/kimi-k2.6", 262144, 8192, OPENAI, tools=True, reasoning=True),
+        # kimi-k2.6: property vision=true (cloudflare-docs kimi-k2.6.json @ 05b5f46c).
+        _chat(
+            "@cf/moonshotai/kimi-k2.6",
+            262144,
+            8192,
+            OPENAI,
+            tools=True,
+            reasoning=True,
+            vision=True,
+        ),
         # Embeddings (§3).
         Model("@cf/baai/bge-small-en-v1.5", EMBEDDING, dimensions=384, max_batch=100),
         Model("@cf/baai/bge-base-en-v1.5", EMBEDDING, dimensions=768, max_batch=100),
@@ -390,6 +406,32 @@ TASK_NAMES = {
 }
 
 
+# Families whose models take and answer Chat Completions (workers-ai.md §1.5, §2.3; workerd
+# types/defines/ai.d.ts types them `ChatCompletionsInput`). An id of theirs outside the catalog
+# still gets OpenAI's request shape, e.g. the `{name, schema}` envelope for `json_schema`.
+CHAT_COMPLETIONS_FAMILIES = (
+    "@cf/zai-org/",
+    "@cf/moonshotai/",
+    "@cf/nvidia/nemotron",
+    "@cf/google/gemma-4",
+    "@cf/qwen/qwen3",
+    "@cf/aisingapore/",
+    "@cf/deepseek-ai/deepseek-v",
+)
+
+
+# gpt-oss and Kimi do not stream on /ai/run: asked to, they answer JSON with an empty result
+# (cloudflare/ai packages/workers-ai-provider/CHANGELOG.md 3.1.1, #396 @ 2fb3ca8: "Fix REST
+# streaming for models that don't support it on /ai/run/ (GPT-OSS, Kimi) by retrying without
+# streaming"). They are called without `stream` and their whole answer is replayed as SSE.
+NO_UPSTREAM_STREAM = ("@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-")
+
+
+def streams_upstream(model: Model) -> bool:
+    """Whether `stream: true` may be sent to this model."""
+    return not model.id.startswith(NO_UPSTREAM_STREAM)
+
+
 def _lookup(name: str, config: Config) -> Model | None:
     # A configured alias may name a built-in alias or a removed id.
     target = config.model_aliases.get(name, name)
@@ -421,7 +463,8 @@ def resolve(name: Any, task: str, config: Config, param: str = "model") -> Model
     target = config.model_aliases.get(name, name)
     if target.startswith(("@cf/", "@hf/")):
         # Not in the catalog: let Workers AI decide; limits are conservative.
-        return Model(target, task, context_window=0, max_tokens=2048, listed=False)
+        shape = OPENAI if target.startswith(CHAT_COMPLETIONS_FAMILIES) else NATIVE
+        return Model(target, task, shape=shape, context_window=0, max_tokens=2048, listed=False)
     raise model_not_found(name)
 
 

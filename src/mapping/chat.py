@@ -15,7 +15,8 @@ from typing import Any, TypedDict
 
 from core import validate
 from core.errors import invalid
-from mapping.catalog import NATIVE, Model
+from mapping import budget, param_rules, tool_schema
+from mapping.catalog import NATIVE, Model, streams_upstream
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 THINK_END = "</think>"
@@ -45,11 +46,12 @@ class ChatRequest:
     stops: tuple[str, ...] = ()
     json_mode: bool = False
     images: list[tuple[int, int, str]] = field(default_factory=list)  # (msg, part, http url)
+    default_budget: bool = False  # max_tokens is the Worker's choice (may shrink after a 5021)
 
 
 def estimate_tokens(text: str) -> int:
-    """A cheap upper-leaning token estimate (≈3 characters a token) for budgeting only."""
-    return len(text) // 3 + 1
+    """A cheap upper-leaning token estimate by script (CJK ≈ 1 a character; `budget`)."""
+    return budget.estimate_tokens(text)
 
 
 def tool_call_id(original: str) -> str:
@@ -192,12 +194,9 @@ def _tools(body: Mapping[str, Any], model: Model) -> list[dict] | None:
             continue
         parameters = function.get("parameters") or {"type": "object", "properties": {}}
         if model.shape == NATIVE:
-            # Native schemas require a description on the function and on each property.
-            properties = {
-                name: {"description": "", **spec} if isinstance(spec, dict) else spec
-                for name, spec in (parameters.get("properties") or {}).items()
-            }
-            parameters = {**parameters, "properties": properties}
+            # Native schemas want a string `type` and a `description` on every property:
+            # pydantic/zod/strict-mode schemas are rewritten to mean the same (tool_schema).
+            parameters = tool_schema.normalise(parameters)
         result.append(
             {
                 "type": "function",
@@ -276,7 +275,8 @@ def sampling(body: Mapping[str, Any], prompt_text: str, model: Model) -> dict[st
         "presence_penalty": validate.optional_number(body, "presence_penalty", -2, 2),
         "repetition_penalty": validate.optional_number(body, "repetition_penalty", 0, 2),
     }
-    return {k: v for k, v in values.items() if v is not None}
+    # OpenAI's ranges are wider than some models' (penalties -2..2 vs 0..2): clamp, not 5006.
+    return param_rules.fit(model.id, {k: v for k, v in values.items() if v is not None})
 
 
 def _n_is_one(body: Mapping[str, Any]) -> None:
@@ -320,12 +320,29 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
         inputs["reasoning_effort"] = effort
     stops = _stops(body)
     # Native JSON mode cannot stream upstream; the gateway streams the finished answer instead.
-    upstream_stream = stream and not (fmt and model.shape == NATIVE)
+    # gpt-oss and Kimi do not stream on /ai/run (catalog.NO_UPSTREAM_STREAM): replayed too.
+    upstream_stream = stream and not (fmt and model.shape == NATIVE) and streams_upstream(model)
     if upstream_stream:
         inputs["stream"] = True
+        if model.shape != NATIVE:
+            # Chat Completions models send a usage chunk only when asked (OpenAI's rule; their
+            # schemas carry stream_options.include_usage): real counts instead of estimates.
+            inputs["stream_options"] = {"include_usage": True}
     return ChatRequest(
-        model, inputs, stream, include_usage, inputs["max_tokens"], stops, bool(fmt), images
+        model,
+        inputs,
+        stream,
+        include_usage,
+        inputs["max_tokens"],
+        stops,
+        bool(fmt),
+        images,
+        default_budget=_default_budget(body),
     )
+
+
+def _default_budget(body: Mapping[str, Any]) -> bool:
+    return body.get("max_tokens") is None and body.get("max_completion_tokens") is None
 
 
 def completion_prompts(body: Mapping[str, Any]) -> list[str]:
@@ -359,9 +376,17 @@ def completion_request(body: Mapping[str, Any], model: Model, prompt: str) -> Ch
         "messages": [{"role": "user", "content": prompt}],
         **sampling(body, prompt, model),
     }
-    if stream:
+    if stream and streams_upstream(model):
         inputs["stream"] = True
-    return ChatRequest(model, inputs, stream, include_usage, inputs["max_tokens"], _stops(body))
+    return ChatRequest(
+        model,
+        inputs,
+        stream,
+        include_usage,
+        inputs["max_tokens"],
+        _stops(body),
+        default_budget=_default_budget(body),
+    )
 
 
 # ---- responses -------------------------------------------------------------------------------
@@ -383,7 +408,7 @@ def split_reasoning(text: str) -> tuple[str, str]:
 
     Thought ends at `</think>`; the opening `<think>` is often missing (deepseek-r1-distill).
     Without `</think>` the model was cut off while thinking, so all of it is reasoning — the
-    streaming path (`sse.ChatStream`) decides the same way.
+    streaming path (`chatstream.ChatStream`) decides the same way.
     """
     head, _, tail = text.partition(THINK_END)
     return head.replace("<think>", "", 1).strip(), tail.lstrip()
@@ -513,6 +538,20 @@ def usage_or_estimate(answer: Answer, prompt_text: str) -> Usage:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+def shrink_after_5021(request: ChatRequest, error: Exception) -> bool:
+    """After a 5021, lower the Worker-chosen `max_tokens` to what the error says fits; False
+    when the client chose max_tokens (OpenAI answers that with an error too) or nothing fits."""
+    if not request.default_budget or getattr(error, "code", None) != "context_length_exceeded":
+        return False
+    fits = budget.retry_budget(str(error), request.max_tokens)
+    if fits is None:
+        return False
+    request.max_tokens = fits
+    request.inputs = {**request.inputs, "max_tokens": fits}
+    request.default_budget = False  # once
+    return True
 
 
 def settle(

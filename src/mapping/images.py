@@ -11,6 +11,7 @@ Edits turn OpenAI's transparent-area masks into SD's white-area ones (`pngmask`)
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 from core import validate
 from core.config import Config
 from core.errors import ApiError, invalid
-from core.exchange import FormInput
+from core.exchange import BYTE_ARRAY_LIMIT, ByteList, FormInput
 from formats import imagesize, pngmask
 from mapping import catalog
 from mapping.catalog import Model
@@ -177,14 +178,39 @@ def to_upstream(
     if "guidance" in options and job.guidance is not None:
         inputs["guidance"] = job.guidance
     if image is not None:
-        inputs["image"] = list(image)  # the SD schema's uint8 array
+        _check_array_size(model, image, mask)
+        if f["edit"] == "img2img":
+            # img2img's schema also has `image_b64`: a third of the bytes a uint8 array
+            # takes as JSON (cloudflare-docs stable-diffusion-v1-5-img2img.json @ 398302a4).
+            inputs["image_b64"] = base64.b64encode(image).decode("ascii")
+        else:
+            # Inpainting takes only uint8 arrays; built on the JS side (`ByteList`).
+            inputs["image"] = ByteList(image)
         if job.strength is not None:
             inputs["strength"] = job.strength
     if mask is not None:
-        inputs["mask"] = list(mask)
+        inputs["mask"] = ByteList(mask)
     if f["input"] == "multipart":
         return {"multipart": FormInput({k: _form_text(v) for k, v in inputs.items()})}
     return inputs
+
+
+def _check_array_size(model: Model, image: bytes, mask: bytes | None) -> None:
+    """413 when inpainting's image and mask, sent as JSON number arrays, cannot fit."""
+    if facts(model)["edit"] != "inpaint":
+        return
+    size = len(image) + len(mask or b"")
+    if size > BYTE_ARRAY_LIMIT:
+        raise ApiError(
+            413,
+            f"The image and mask are {size / 2**20:.1f} MB together; "
+            f"`{model.id}` takes them only as JSON arrays of numbers, which are limited to "
+            f"{BYTE_ARRAY_LIMIT // 2**20} MB here (a Worker has 128 MB of memory). Send a smaller "
+            "image, or edit without a mask (img2img, which takes base64).",
+            "invalid_request_error",
+            "image",
+            "request_too_large",
+        )
 
 
 def _form_text(value: Any) -> str:

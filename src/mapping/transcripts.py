@@ -12,15 +12,15 @@ from __future__ import annotations
 import binascii
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core import validate
 from core.errors import invalid, missing
-from core.exchange import ByteList, StreamInput, dumps
+from core.exchange import BYTE_ARRAY_LIMIT, ByteList, StreamInput, dumps
 from formats import subtitles
 from formats.subtitles import Cue
-from mapping.catalog import Model
+from mapping.catalog import MODELS, Model
 
 TRANSCRIBE = "transcribe"
 TRANSLATE = "translate"
@@ -234,6 +234,29 @@ def to_upstream(model: Model, audio: bytes | StreamInput, request: Request) -> d
     if request.prompt:
         inputs["initial_prompt"] = request.prompt
     return inputs
+
+
+LARGE_AUDIO_MODEL = "@cf/openai/whisper-large-v3-turbo"  # takes a stream or base64
+
+
+def for_size(model: Model, size: int, request: Request) -> tuple[Model, Request]:
+    """The model that can take an upload of `size` bytes: whisper and whisper-tiny-en take audio
+    only as a JSON array of numbers, which cannot fit beyond `BYTE_ARRAY_LIMIT`, so larger files
+    go to whisper-large-v3-turbo (keeping tiny-en's English)."""
+    if model.params.get("audio") != "bytes" or size <= BYTE_ARRAY_LIMIT:
+        return model, request
+    language = request.language or model.params.get("language")
+    return MODELS[LARGE_AUDIO_MODEL], replace(request, language=language)
+
+
+def retry_as_base64(inputs: Mapping[str, Any], error: Exception) -> bool:
+    """Whether a refused stream-form upload should be sent again as base64: the stream form
+    is in workerd's 2026 types but the docs JSON (whisper-large-v3-turbo.json) types `audio`
+    as a base64 string only, so a 5006/3010 for the stream form is answered with the form the
+    schema documents."""
+    return isinstance(inputs.get("audio"), StreamInput) and (
+        getattr(error, "code", None) == "invalid_upstream_input"
+    )
 
 
 def _number(value: Any) -> float:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,3 +205,29 @@ def test_request_log_marks_a_stream_the_client_abandoned(emulator, control):
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
     assert control.wait_abandoned(), "the hang-up was not noticed"
+
+
+def test_quirks_are_validated_and_reset(control):
+    assert control.quirks()["unstreamed_models"] == "json"
+    assert control.quirks(usage_chunk="always")["usage_chunk"] == "always"
+    for bad in ({"nope": 1}, {"usage_chunk": "sometimes"}, {"paid_plan": "yes"}):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            control.quirks(**bad)
+        assert caught.value.code == 400
+    control.reset()
+    assert control.quirks()["usage_chunk"] == "when_asked"
+
+
+def test_body_limit_is_cloudflares_documented_100_mb(emulator):
+    # limits.mdx: "Free 100 MB"; announced by Content-Length, refused before the body is read.
+    host, port = urlsplit(emulator.base_url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.putrequest("POST", f"/client/v4/accounts/{ACCOUNT}/ai/run/@cf/openai/whisper")
+    connection.putheader("authorization", "Bearer t")
+    connection.putheader("content-type", "audio/wav")
+    connection.putheader("content-length", str(100_000_001))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == error_body(3006, "Request is too large")
+    connection.close()

@@ -263,3 +263,29 @@ def test_json_body_must_be_an_object(run):
     assert reply.json() == error_body(
         5006, "Bad input: Error: Type mismatch of '/', 'array' not in 'object'"
     )
+
+
+def test_aura_2_en_refuses_selene(run):
+    # aura-2-en.json's speaker enum (cloudflare-docs @ 14f349e2) has no "selene".
+    reply = run("@cf/deepgram/aura-2-en", {"text": "hi", "speaker": "selene"})
+    assert reply.status == 400 and reply.json()["errors"][0]["code"] == 5006
+
+
+def test_turbo_stream_input_can_be_rejected(run, control):
+    wav = wav_bytes(1.0)
+    assert run(TURBO, body=wav, content_type="audio/wav").status == 200
+    control.quirks(turbo_stream_input="reject")
+    reply = run(TURBO, body=wav, content_type="audio/wav")
+    assert reply.status == 400 and reply.json()["errors"][0]["code"] == 5006
+    b64 = base64.b64encode(wav).decode()
+    assert run(TURBO, {"audio": b64}).status == 200
+
+
+@pytest.mark.parametrize("quirk", ["honour", "ignore"])
+def test_turbo_translate_may_answer_in_the_spoken_language(run, control, quirk):
+    control.quirks(turbo_translate=quirk, spoken_language="fr")
+    b64 = base64.b64encode(wav_bytes(1.0)).decode()
+    result = run(TURBO, {"audio": b64, "task": "translate"}).json()["result"]
+    assert result["transcription_info"]["language"] == "fr"
+    english = result["text"].startswith("Translated")
+    assert english is (quirk == "honour")

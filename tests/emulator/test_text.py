@@ -216,6 +216,7 @@ def test_vision_data_uri_and_http_refusal(run):
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
     ]
     inputs = {"messages": [{"role": "user", "content": content}]}
+    run("@cf/meta/llama-3.2-11b-vision-instruct", {"prompt": "agree"})
     text = run("@cf/meta/llama-3.2-11b-vision-instruct", inputs).json()["result"]["response"]
     assert "image of 40 bytes" in text
     content[1] = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
@@ -276,3 +277,69 @@ def test_unknown_route_and_method(emulator):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{emulator.rest_base}/accounts/a/ai/run/{LLAMA}")
     assert info.value.code == 405 and info.value.headers["allow"] == "POST"
+
+
+# ---- published per-model ranges (emulator/published_rules.json) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "@cf/meta/llama-3.2-3b-instruct",
+        "@cf/meta/llama-3.2-1b-instruct",
+        "@cf/meta/llama-3.1-8b-instruct-fp8",
+        "@cf/meta/llama-3.2-11b-vision-instruct",
+        "@cf/qwen/qwen2.5-coder-32b-instruct",
+    ],
+)
+def test_negative_penalties_are_refused_where_the_schema_says_0_to_2(run, model):
+    reply = run(model, {"prompt": "hi", "frequency_penalty": -1})
+    assert reply.status == 400
+    assert reply.json() == error_body(
+        5006, "Bad input: Error: minimum at '/frequency_penalty' not met, -1 < 0"
+    )
+
+
+@pytest.mark.parametrize(
+    "model", [LLAMA_70B, "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", "@cf/qwen/qwq-32b"]
+)
+def test_negative_penalties_pass_where_the_schema_allows_them_or_sets_no_range(run, model):
+    assert run(model, {"prompt": "hi", "presence_penalty": -1}).status == 200
+
+
+def test_prompt_longer_than_the_published_max_length_is_refused(run):
+    reply = run("@cf/meta/llama-3.2-3b-instruct", {"prompt": "a" * 131073, "max_tokens": 1})
+    assert reply.status == 400
+    assert reply.json() == error_body(5006, "Bad input: Error: maxLength at '/prompt' not met")
+
+
+def test_gemma_4_context_window_is_the_published_256000(run):
+    reply = run(
+        "@cf/google/gemma-4-26b-a4b-it",
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 250000},
+    )
+    assert reply.status == 200
+
+
+def test_llama_3_2_vision_answers_5016_until_agreed_per_model(run, control):
+    vision = "@cf/meta/llama-3.2-11b-vision-instruct"
+    reply = run(vision, {"prompt": "hi"})
+    assert reply.status == 403
+    assert reply.json() == error_body(5016, "User has not agreed to Llama3.2 model terms")
+    assert run(vision, {"prompt": "agree"}).status == 200
+    assert run(vision, {"prompt": "hi"}).status == 200
+    assert control.agreements() == [vision]
+    control.clear_agreements()
+    assert run(vision, {"prompt": "hi"}).status == 403
+
+
+def test_cjk_prompts_count_a_token_per_character_against_the_window(run):
+    cjk = "上下文窗口" * 4000  # 20000 characters
+    inputs = {"messages": [{"role": "user", "content": cjk}], "max_tokens": 4096}
+    reply = run(LLAMA_70B, inputs)
+    assert reply.status == 413
+    assert reply.json() == error_body(
+        5021,
+        "The estimated number of input and maximum output tokens (24100) exceeded this "
+        "model context window limit (24000).",
+    )

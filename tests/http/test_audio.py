@@ -541,3 +541,37 @@ def test_speech_speed(client):
         "speed",
         "unsupported_value",
     )
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("quirk", ["honour", "ignore"])
+def test_translation_is_english_even_when_turbo_ignores_the_task(
+    client, emulator_control, wav, quirk
+):
+    emulator_control.quirks(turbo_translate=quirk, spoken_language="fr")
+    result = client.audio.translations.create(model="whisper-1", file=("speech.wav", wav))
+    models = [r["model"] for r in emulator_control.requests()]
+    if quirk == "honour":
+        assert result.text == "Translated 1.50 seconds of audio into English."
+        assert models == ["@cf/openai/whisper-large-v3-turbo"]
+    else:  # French came back: the Worker translated it with m2m100 (emulated as "[en] ...")
+        assert result.text == "[en] Transcription de 1.50 secondes d'audio en français."
+        assert models == ["@cf/openai/whisper-large-v3-turbo", "@cf/meta/m2m100-1.2b"]
+        sent = emulator_control.requests()[-1]["inputs"]
+        assert (sent["source_lang"], sent["target_lang"]) == ("fr", "en")
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("form", ["accept", "reject"])
+def test_turbo_upload_falls_back_to_base64_when_the_stream_form_is_refused(
+    client, emulator_control, wav, form
+):
+    emulator_control.quirks(turbo_stream_input=form)
+    result = client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav))
+    assert result.text == "Transcribed 1.50 seconds of audio."
+    sent = emulator_control.requests()
+    assert sent[0]["content_type"].startswith(("audio/wav", "audio/x-wav"))  # the stream form
+    if form == "reject":
+        assert len(sent) == 2 and sent[1]["inputs"]["audio"] == base64.b64encode(wav).decode()
+    else:
+        assert len(sent) == 1

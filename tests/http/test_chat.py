@@ -425,3 +425,90 @@ def test_stream_cut_mid_way_ends_with_an_error_event(client, emulator_control):
             received.append(chunk)
     assert received  # what arrived before the cut was delivered
     assert "upstream stream" in caught.value.message
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("answer", ["json", "sse"])
+@pytest.mark.parametrize("model", ["gpt-5", "o3-mini", "@cf/moonshotai/kimi-k2.6"])
+def test_models_that_do_not_stream_upstream_still_stream_whole(
+    client, emulator_control, model, answer
+):
+    # gpt-oss/Kimi answer an empty JSON result to `stream: true` on /ai/run; the Worker calls
+    # them without it and replays the answer; an event-stream answer is read whole too.
+    emulator_control.quirks(unstreamed_models=answer, paid_plan=True)
+    stream = client.chat.completions.create(model=model, messages=USER, stream=True)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("Echo: Say hello to the test suite")
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert "stream" not in emulator_control.requests()[-1]["inputs"]
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("quirk", ["when_asked", "always"])
+def test_chat_completions_models_report_real_usage_in_streams(client, emulator_control, quirk):
+    # The Worker asks for the usage chunk (stream_options.include_usage) so the counts are the
+    # model's, equal to the non-streamed answer's, whichever way the platform sends it.
+    emulator_control.quirks(usage_chunk=quirk)
+    whole = client.chat.completions.create(model="@cf/qwen/qwen3-30b-a3b-fp8", messages=USER)
+    chunks = list(
+        client.chat.completions.create(
+            model="@cf/qwen/qwen3-30b-a3b-fp8",
+            messages=USER,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].usage.model_dump() == whole.usage.model_dump()
+    sent = emulator_control.requests()[-1]["inputs"]
+    assert sent["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.emulator
+def test_license_gated_model_is_agreed_to_and_answers(client, emulator_control):
+    completion = client.chat.completions.create(
+        model="@cf/meta/llama-3.2-11b-vision-instruct", messages=USER
+    )
+    assert completion.choices[0].message.content.startswith("Echo:")
+    sent = [r["inputs"] for r in emulator_control.requests()]
+    assert {"prompt": "agree"} in sent
+    assert emulator_control.agreements() == ["@cf/meta/llama-3.2-11b-vision-instruct"]
+
+
+@pytest.mark.emulator
+def test_long_cjk_prompt_gets_an_answer_not_a_413(client, emulator_control):
+    cjk = [{"role": "user", "content": "上下文窗口的问题" * 2400}]  # 19200 characters
+    completion = client.chat.completions.create(model="gpt-4", messages=cjk)  # 24000 window
+    assert completion.choices[0].message.content.startswith("Echo:")
+    assert len(emulator_control.requests()) == 1
+
+
+@pytest.mark.emulator
+def test_a_5021_against_the_default_budget_is_retried_with_the_reported_one(
+    client, emulator_control
+):
+    words = [{"role": "user", "content": "a " * 20000}]  # 20000 tokens to the emulator
+    completion = client.chat.completions.create(model="gpt-4", messages=words)
+    assert completion.choices[0].message.content.startswith("Echo:")
+    first, second = (r["inputs"]["max_tokens"] for r in emulator_control.requests())
+    assert second == 24000 - 20004 < first
+
+
+@pytest.mark.emulator
+def test_pydantic_style_tool_schema_is_accepted_by_a_native_model(client, emulator_control):
+    parameters = {
+        "$defs": {"Unit": {"enum": ["c", "f"], "type": "string"}},
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"anyOf": [{"$ref": "#/$defs/Unit"}, {"type": "null"}]},
+        },
+        "required": ["city", "unit"],
+        "type": "object",
+        "additionalProperties": False,
+    }
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": parameters}}
+    messages = [{"role": "user", "content": "call get_weather please"}]
+    completion = client.chat.completions.create(model="gpt-4", messages=messages, tools=[tool])
+    call = completion.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "x", "unit": "c"}

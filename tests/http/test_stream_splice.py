@@ -1,4 +1,4 @@
-"""The Worker's streaming path (sse_splice.mjs splicing common events, `sse.ChatStream` for the
+"""The Worker's streaming path (sse_splice.mjs splicing common events, `chatstream.ChatStream` for the
 rest) must send exactly the bytes `ChatStream` alone produces on CPython, whatever the upstream
 says and however its bytes are cut into network chunks."""
 

@@ -741,13 +741,63 @@ def test_repeated_granularities_all_count():
     assert "words" in verbose and "segments" in verbose
 
 
-def test_translation_sends_task_translate():
-    ai = FakeAi(lambda model, inputs: TURBO_OUT)
+def english_for(model, inputs):
+    """turbo answers in French (it may ignore task: translate); m2m100 translates."""
+    if model == "@cf/meta/m2m100-1.2b":
+        return {"translated_text": {"Bonjour.": "Hello.", "Au revoir.": "Goodbye."}[inputs["text"]]}
+    return TURBO_OUT
+
+
+def test_translation_sends_task_translate_and_translates_what_is_not_english():
+    ai = FakeAi(english_for)
     upload = AudioUpload(wav_tone(0.2))
     form = {"file": upload, "model": "whisper-1", "language": "fr"}
     reply = run(transcription_call(form, ai, "/v1/audio/translations"))
-    assert body_json(reply) == {"text": "Bonjour. Au revoir."}
+    assert body_json(reply) == {"text": "Hello. Goodbye."}
     assert ai.calls[0][1] == {"audio": StreamInput(upload, "audio/wav"), "task": "translate"}
+    assert [c[1] for c in ai.calls[1:]] == [
+        {"text": "Bonjour.", "source_lang": "fr", "target_lang": "en"},
+        {"text": "Au revoir.", "source_lang": "fr", "target_lang": "en"},
+    ]
+
+
+def test_translation_keeps_an_english_answer_without_a_second_model():
+    english = {**TURBO_OUT, "text": "Hello. Goodbye.", "segments": []}
+    ai = FakeAi(lambda model, inputs: english)
+    form = {"file": AudioUpload(wav_tone(0.2)), "model": "whisper-1"}
+    reply = run(transcription_call(form, ai, "/v1/audio/translations"))
+    assert body_json(reply) == {"text": "Hello. Goodbye."}
+    assert len(ai.calls) == 1
+
+
+def test_verbose_translation_segments_are_english_with_their_timings():
+    ai = FakeAi(english_for)
+    form = {"file": AudioUpload(wav_tone(0.2)), "model": "whisper-1"}
+    form["response_format"] = "verbose_json"
+    body = body_json(run(transcription_call(form, ai, "/v1/audio/translations")))
+    assert [s["text"].strip() for s in body["segments"]] == ["Hello.", "Goodbye."]
+    assert body["language"] == "english"
+
+
+@pytest.mark.parametrize("code", ["5006", "3010"])
+def test_a_refused_stream_upload_is_sent_again_as_base64(code):
+    data = wav_tone(0.2)
+    refusal = Exception(f"{code}: AiError: AiError: Type mismatch of '/audio'")
+    answers = iter([refusal, {"text": "ok"}])
+    ai = FakeAi(lambda model, inputs: next(answers))
+    form = {"file": AudioUpload(data), "model": "whisper-1"}
+    reply = run(transcription_call(form, ai))
+    assert body_json(reply) == {"text": "ok"}
+    first, second = (c[1]["audio"] for c in ai.calls)
+    assert isinstance(first, StreamInput)
+    assert second == base64.b64encode(data).decode()
+
+
+def test_other_failures_of_a_stream_upload_are_not_retried():
+    ai = FakeAi(lambda model, inputs: Exception("3040: AiError: AiError: busy"))
+    form = {"file": AudioUpload(wav_tone(0.2)), "model": "whisper-1"}
+    assert run(transcription_call(form, ai)).status == 429
+    assert len(ai.calls) == 1
 
 
 def test_translation_needs_a_model_that_translates():
@@ -879,3 +929,25 @@ def test_speech_with_an_asr_model_is_400():
 def test_speech_unreadable_answer_is_502():
     reply = run(speech_call({"model": "tts-1", "input": "Hi"}, FakeAi(lambda m, i: {"x": 1})))
     assert reply.status == 502
+
+
+@pytest.mark.parametrize(
+    ("model", "language"), [("@cf/openai/whisper", None), ("@cf/openai/whisper-tiny-en", "en")]
+)
+def test_audio_too_large_for_a_number_array_goes_to_turbo(model, language):
+    big = wav_tone(0.2) + bytes(4 * 1024 * 1024)  # past BYTE_ARRAY_LIMIT
+    ai = FakeAi(lambda m, i: WHISPER_OUT)
+    upload = AudioUpload(big)
+    reply = run(transcription_call({"file": upload, "model": model}, ai))
+    assert reply.status == 200
+    ((sent_model, inputs, _),) = ai.calls
+    assert sent_model == "@cf/openai/whisper-large-v3-turbo"
+    assert isinstance(inputs["audio"], StreamInput)  # never a number array
+    assert inputs.get("language") == language
+    assert "bytes" not in upload.reads
+
+
+def test_small_audio_stays_with_the_byte_array_model():
+    ai = FakeAi(lambda m, i: WHISPER_OUT)
+    run(transcription_call({"file": AudioUpload(wav_tone(0.2)), "model": "@cf/openai/whisper"}, ai))
+    assert ai.calls[0][0] == "@cf/openai/whisper"

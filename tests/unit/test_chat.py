@@ -122,7 +122,9 @@ def test_tools_and_tool_choice():
     ]
     inputs = chat.chat_request({"messages": USER, "tools": tools}, LLAMA).inputs
     assert [t["function"]["name"] for t in inputs["tools"]] == ["a", "b"]
-    assert inputs["tools"][0]["function"]["parameters"]["properties"]["x"]["description"] == ""
+    assert (
+        inputs["tools"][0]["function"]["parameters"]["properties"]["x"]["description"] == "X"
+    )  # the property name in words (tool_schema)
     none = chat.chat_request({"messages": USER, "tools": tools, "tool_choice": "none"}, LLAMA)
     assert "tools" not in none.inputs
     named = chat.chat_request(
@@ -376,3 +378,10 @@ def test_legacy_completion_refuses_token_prompts():
 def test_model_resolution_rejects_unknown_names():
     with pytest.raises(ApiError):
         catalog.resolve("nonsense-model", catalog.CHAT, load({}))
+
+
+def test_chat_completions_models_are_asked_for_the_stream_usage_chunk():
+    body = {"messages": USER, "stream": True}
+    assert chat.chat_request(body, QWEN3).inputs["stream_options"] == {"include_usage": True}
+    assert "stream_options" not in chat.chat_request(body, LLAMA).inputs  # native: not in schema
+    assert "stream_options" not in chat.chat_request({"messages": USER}, QWEN3).inputs

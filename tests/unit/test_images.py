@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ApiError
-from core.exchange import FetchResult, FormInput, StoredObject
+from core.exchange import ByteList, FetchResult, FormInput, StoredObject
 from mapping import catalog, images
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, FakeUpload, body_json, make_call, run
 from upstream import imagegen, imagestore
@@ -585,8 +585,16 @@ def test_edit_without_mask_is_img2img_with_the_image_bytes():
     assert reply.status == 200
     assert body_json(reply)["data"] == [{"b64_json": base64.b64encode(PNG).decode()}]
     assert ai.calls == [
-        (IMG2IMG, {"prompt": "make it blue", "image": list(JPEG), "strength": 0.6}, None)
-    ]
+        (
+            IMG2IMG,
+            {
+                "prompt": "make it blue",
+                "image_b64": base64.b64encode(JPEG).decode(),
+                "strength": 0.6,
+            },
+            None,
+        )
+    ]  # img2img's most compact form: base64, not a number array
 
 
 def real_png(mode, size=(16, 8), color=0, hole=None) -> bytes:
@@ -628,8 +636,8 @@ def test_edit_with_an_openai_mask_sends_sd_its_inverse_convention():
     assert reply.status == 200
     ((model, inputs, _),) = ai.calls
     assert model == INPAINT
-    assert inputs["image"] == list(SOURCE)
-    assert gray_pixels(inputs["mask"]) == painted((16, 8), BOX)
+    assert inputs["image"] == ByteList(SOURCE)
+    assert gray_pixels(inputs["mask"].data) == painted((16, 8), BOX)
 
 
 def test_edit_with_an_sd_style_mask_sends_it_unchanged():
@@ -640,7 +648,7 @@ def test_edit_with_an_sd_style_mask_sends_it_unchanged():
     assert reply.status == 200
     ((model, inputs, _),) = ai.calls
     assert model == INPAINT
-    assert inputs["mask"] == list(mask) and inputs["image"] == list(SOURCE)
+    assert inputs["mask"] == ByteList(mask) and inputs["image"] == ByteList(SOURCE)
     assert (inputs["width"], inputs["height"]) == (512, 512)
 
 
@@ -651,8 +659,8 @@ def test_edit_without_mask_uses_the_images_transparent_area():
     assert reply.status == 200
     ((model, inputs, _),) = ai.calls
     assert model == INPAINT
-    assert inputs["image"] == list(image)
-    assert gray_pixels(inputs["mask"]) == painted((16, 8), BOX)
+    assert inputs["image"] == ByteList(image)
+    assert gray_pixels(inputs["mask"].data) == painted((16, 8), BOX)
 
 
 def test_edit_without_mask_of_an_opaque_rgba_image_is_img2img():
@@ -660,7 +668,9 @@ def test_edit_without_mask_of_an_opaque_rgba_image_is_img2img():
     ai = FakeAi(png_ai)
     reply = run(edit_call({"image": FakeUpload(image), "prompt": "x"}, ai))
     assert reply.status == 200
-    assert ai.calls == [(IMG2IMG, {"prompt": "x", "image": list(image)}, None)]
+    assert ai.calls == [
+        (IMG2IMG, {"prompt": "x", "image_b64": base64.b64encode(image).decode()}, None)
+    ]
 
 
 def test_edit_checks_the_mask_size_against_a_jpeg_image_too():
@@ -670,7 +680,7 @@ def test_edit_checks_the_mask_size_against_a_jpeg_image_too():
     ai = FakeAi(png_ai)
     form = {"image": FakeUpload(out.getvalue()), "mask": FakeUpload(mask), "prompt": "x"}
     assert run(edit_call(form, ai)).status == 200
-    assert gray_pixels(ai.calls[0][1]["mask"]) == painted((16, 8), BOX)
+    assert gray_pixels(ai.calls[0][1]["mask"].data) == painted((16, 8), BOX)
 
 
 def interlaced(data: bytes) -> bytes:
@@ -843,3 +853,15 @@ def test_an_edit_file_over_the_per_file_cap_is_413_before_it_is_read():
         "code": "request_too_large",
     }
     assert upload.reads == []
+
+
+def test_inpainting_too_large_for_number_arrays_is_a_413_naming_the_limit():
+    big = real_png("RGBA", size=(16, 8), color=(0, 0, 0, 255), hole=(BOX, (0, 0, 0, 0)))
+    big = big + b"\0" * (4 * 1024 * 1024)  # a valid PNG followed by padding
+    ai = FakeAi(png_ai)
+    reply = run(edit_call({"image": FakeUpload(big), "prompt": "x"}, ai))
+    assert reply.status == 413
+    error = body_json(reply)["error"]
+    assert error["code"] == "request_too_large" and error["param"] == "image"
+    assert "4 MB" in error["message"] and "img2img" in error["message"]
+    assert not ai.calls
