@@ -7,7 +7,7 @@ The JS adapter (`jsbridge`) builds a `Call` from a `workers.Request` and turns a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -152,6 +152,16 @@ class Storage(Protocol):
     async def get(self, key: str) -> StoredObject | None: ...
 
 
+class Kv(Protocol):
+    """A KV namespace (the `RESPONSES` binding): text values with a time to live."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
 @dataclass
 class StoredObject:
     """An object read from storage, with the metadata conditional requests need."""
@@ -193,6 +203,9 @@ class Env:
     ai: Ai
     images: Storage | None = None
     fetch: Fetch | None = None
+    responses: Kv | None = None  # stored Responses API objects
+    # Runs work after the reply has gone (the Worker's `waitUntil`): a stream's last write.
+    defer: Callable[[Awaitable[Any]], None] | None = None
 
 
 @dataclass

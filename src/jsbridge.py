@@ -11,14 +11,16 @@ costs more than a whole JavaScript transform does per event (docs/performance.md
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import _pyodide_entrypoint_helper
 import js
+import workers
 from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 from workers import Response
 
@@ -222,6 +224,40 @@ class _R2Store:
         )
 
 
+class _KvStore:
+    """A KV namespace (SDK-wrapped) as an `exchange.Kv`; JS failures -> OSError."""
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+
+    async def get(self, key: str) -> str | None:
+        try:
+            value = await self._namespace.get(key)
+        except JsException as exc:
+            raise OSError(f"KV get failed: {_js_message(exc)}") from None
+        return None if value is None else str(value)
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        try:
+            await self._namespace.put(key, value, {"expirationTtl": ttl_seconds})
+        except JsException as exc:
+            raise OSError(f"KV put failed: {_js_message(exc)}") from None
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self._namespace.delete(key)
+        except JsException as exc:
+            raise OSError(f"KV delete failed: {_js_message(exc)}") from None
+
+
+def _defer(work: Awaitable[Any]) -> None:
+    """Run `work` under the Worker's `waitUntil`, so it finishes after the reply has gone."""
+    task = asyncio.ensure_future(work)
+    proxy = create_proxy(task)  # destroyed once the task settles, as the SDK's asgi does
+    task.add_done_callback(lambda _: proxy.destroy())
+    workers.wait_until(proxy)
+
+
 async def _fetch(
     url: str,
     method: str = "GET",
@@ -364,6 +400,7 @@ def _call(request: Any, env: Any) -> Call:
     headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)
+    responses_binding = getattr(env, "RESPONSES", None)
     call = Call(
         method=str(request.method).upper(),
         path=url.path or "/",
@@ -375,6 +412,8 @@ def _call(request: Any, env: Any) -> Call:
             ai=_Ai(ai_binding),
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
+            responses=_KvStore(responses_binding) if responses_binding is not None else None,
+            defer=_defer,
         ),
         request_id="req_" + secrets.token_hex(12),
         origin_url=f"{url.scheme}://{url.netloc}",

@@ -1,0 +1,136 @@
+"""`/v1/responses`: OpenAI's Responses API over the chat models (HTTP glue only).
+
+    POST   /v1/responses                      create, whole or streamed (`responses.stream`)
+    GET    /v1/responses/{id}                 a stored response
+    GET    /v1/responses/{id}/input_items     its input items
+    DELETE /v1/responses/{id}
+
+The request becomes a chat request (`responses.mapping`), runs like a chat completion, and the
+answer becomes a Response; with the RESPONSES KV binding it is stored (`responses.store`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import auth
+import catalog
+import chatmap
+import config
+from errors import invalid
+from exchange import Call, Reply, StreamBody, json_reply
+from handlers import chat
+from responses import mapping, store
+from responses.stream import ResponsesStream
+
+MAX_LIST = 100
+
+
+def _store(call: Call) -> store.Store:
+    """Stored responses of the key this request presents."""
+    key = auth.presented_key(call.headers, call.query, False)
+    return store.Store(call.env.responses, store.scope(key), store.ttl_seconds(call.env.vars))
+
+
+def _keeper(call: Call, kept: store.Store, record: dict[str, Any]) -> Any:
+    """What a stream calls with its final Response: the write, after the reply has gone."""
+
+    def keep(response: dict[str, Any]) -> None:
+        assert call.env.defer is not None
+        call.env.defer(kept.save({**record, "response": response}))  # type: ignore[typeddict-item]
+
+    return keep
+
+
+async def create(call: Call) -> Reply:
+    """Create a response."""
+    body = await call.json()
+    request = mapping.parse(body)
+    settings = config.load(call.env.vars)
+    model = catalog.resolve(request.model, catalog.CHAT, settings)
+    catalog.require_task(model, catalog.CHAT)
+    kept = _store(call)
+    items = await kept.resolve(request.items)
+    previous = request.previous_response_id
+    context = await kept.history(previous) if previous else []
+    conversation = [*context, *items]
+    chat_request = chatmap.chat_request(mapping.chat_body(request, conversation), model)
+    await chat.inline_images(call, chat_request)
+    prompt_text = chat.prompt_text_of(chat_request.inputs)
+    if mapping.uses_native(model, request):
+        chat_request.inputs = mapping.native_inputs(request, conversation, chat_request.inputs)
+    result = await chat.run_text(call, model, chat_request.inputs)
+
+    hexid = call.request_id.removeprefix("req_")
+    response_id = "resp_" + hexid
+    stored = request.store and kept.kv is not None
+    if request.stream:
+        stored = stored and call.env.defer is not None
+    created = int(time.time())
+    shell = mapping.shell(request, response_id, created, model.id, stored)
+    record = {"input": mapping.with_ids(items, hexid), "context": context}
+    if request.stream:
+        transcoder = ResponsesStream(
+            chat.chat_stream(chat_request, prompt_text, response_id, created),
+            shell,
+            hexid,
+            _keeper(call, kept, record) if stored else None,
+        )
+        if hasattr(result, "read_all"):
+            return Reply(200, StreamBody(result, transcoder), dict(chat.SSE_HEADERS))
+        answer = chatmap.normalise(result, model, f"call_{hexid}_")
+        transcoder.details = result
+        return Reply(200, transcoder.replay(answer), dict(chat.SSE_HEADERS))
+    result = await chat.whole(result)
+    answer, finish, usage = chatmap.settle(result, chat_request, prompt_text, f"call_{hexid}_")
+    output = mapping.output_items(answer, hexid, finish)
+    response = mapping.finished(shell, output, mapping.usage_of(usage, result), finish)
+    if stored:
+        await kept.save({**record, "response": response})  # type: ignore[typeddict-item]
+    return json_reply(response)
+
+
+async def retrieve(call: Call) -> Reply:
+    """A stored response."""
+    record = await _store(call).load(call.params["response_id"])
+    return json_reply(record["response"])
+
+
+async def delete(call: Call) -> Reply:
+    """Delete a stored response."""
+    response_id = call.params["response_id"]
+    await _store(call).delete(response_id)
+    return json_reply({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+def _limit(query: Mapping[str, str]) -> int:
+    raw = query.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+        raise invalid(f"'limit' must be a whole number from 1 to {MAX_LIST}.", "limit")
+    return int(raw)
+
+
+async def input_items(call: Call) -> Reply:
+    """A stored response's input items, as OpenAI lists them (newest first unless order=asc)."""
+    record = await _store(call).load(call.params["response_id"])
+    order = call.query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid("'order' must be 'asc' or 'desc'.", "order")
+    items = record["input"] if order == "asc" else record["input"][::-1]
+    after = call.query.get("after")
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    limit = _limit(call.query)
+    page = items[:limit]
+    return json_reply(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+    )
