@@ -5,7 +5,7 @@
     upstream result --chatmap.settle--> Answer --output_items--> `output` --finished--> Response
 
 Pure functions. Field order follows what OpenAI sends; shapes follow openai-python's
-`types/responses`. Item ids embed the response id (`msg_<24 hex><4 hex>`), so an
+`types/responses`. Item ids embed the response id (`msg_<its hex><4 hex>`), so an
 `item_reference` names the stored response that holds the item.
 """
 
@@ -46,7 +46,6 @@ EFFORTS = {
     "high": "high",
     "xhigh": "high",
 }
-HEX_LENGTH = 24  # of a request id, which a response id carries
 INPUT_ID_BASE = 0x8000  # input item ids count from here, output item ids from 0
 ITEM_PREFIX = {
     "message": "msg",
@@ -486,9 +485,7 @@ def item_id(kind: str, hexid: str, number: int) -> str:
 def response_of_item(item: str) -> str | None:
     """The response id an item id of ours carries, or None."""
     _, _, rest = item.partition("_")
-    if len(rest) != HEX_LENGTH + 4 or not all(c in "0123456789abcdef" for c in rest):
-        return None
-    return "resp_" + rest[:HEX_LENGTH]
+    return "resp_" + rest[:-4] if len(rest) > 4 else None
 
 
 def with_ids(items: list[dict], hexid: str) -> list[dict]:
