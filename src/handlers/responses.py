@@ -44,47 +44,65 @@ def _keeper(call: Call, kept: store.Store, record: dict[str, Any]) -> Any:
     return keep
 
 
+def response_stream(
+    request: mapping.ResponsesRequest,
+    chat_request: chatmap.ChatRequest,
+    prompt_text: str,
+    response_id: str,
+    created: int,
+    stored: bool,
+    on_done: Any = None,
+) -> ResponsesStream:
+    """The transcoder for a streamed Response (the splice test's reference builds it here too)."""
+    shell = mapping.shell(request, response_id, created, chat_request.model.id, stored)
+    chat_transcoder = chat.chat_stream(chat_request, prompt_text, response_id, created)
+    return ResponsesStream(chat_transcoder, shell, response_id.removeprefix("resp_"), on_done)
+
+
+async def _upstream(
+    call: Call, request: mapping.ResponsesRequest, model: catalog.Model, items: list[dict]
+) -> tuple[chatmap.ChatRequest, str]:
+    """The validated chat request (gpt-oss: its inputs in Responses form) and the prompt text."""
+    chat_request = chatmap.chat_request(mapping.chat_body(request, items), model)
+    await chat.inline_images(call, chat_request)
+    prompt_text = chat.prompt_text_of(chat_request.inputs)
+    if mapping.uses_native(model, request):
+        chat_request.inputs = mapping.native_inputs(request, items, chat_request.inputs)
+    return chat_request, prompt_text
+
+
 async def create(call: Call) -> Reply:
     """Create a response."""
-    body = await call.json()
-    request = mapping.parse(body)
-    settings = config.load(call.env.vars)
-    model = catalog.resolve(request.model, catalog.CHAT, settings)
+    request = mapping.parse(await call.json())
+    model = catalog.resolve(request.model, catalog.CHAT, config.load(call.env.vars))
     catalog.require_task(model, catalog.CHAT)
     kept = _store(call)
     items = await kept.resolve(request.items)
     previous = request.previous_response_id
     context = await kept.history(previous) if previous else []
-    conversation = [*context, *items]
-    chat_request = chatmap.chat_request(mapping.chat_body(request, conversation), model)
-    await chat.inline_images(call, chat_request)
-    prompt_text = chat.prompt_text_of(chat_request.inputs)
-    if mapping.uses_native(model, request):
-        chat_request.inputs = mapping.native_inputs(request, conversation, chat_request.inputs)
+    chat_request, prompt_text = await _upstream(call, request, model, [*context, *items])
     result = await chat.run_text(call, model, chat_request.inputs)
 
     hexid = call.request_id.removeprefix("req_")
-    response_id = "resp_" + hexid
+    response_id, created = "resp_" + hexid, int(time.time())
+    # A stream is stored once it ends, which needs the Worker's waitUntil.
     stored = request.store and kept.kv is not None
-    if request.stream:
-        stored = stored and call.env.defer is not None
-    created = int(time.time())
-    shell = mapping.shell(request, response_id, created, model.id, stored)
+    stored = stored and (not request.stream or call.env.defer is not None)
     record = {"input": mapping.with_ids(items, hexid), "context": context}
+    prefix = f"call_{hexid}_"
     if request.stream:
-        transcoder = ResponsesStream(
-            chat.chat_stream(chat_request, prompt_text, response_id, created),
-            shell,
-            hexid,
-            _keeper(call, kept, record) if stored else None,
+        keep = _keeper(call, kept, record) if stored else None
+        transcoder = response_stream(
+            request, chat_request, prompt_text, response_id, created, stored, keep
         )
         if hasattr(result, "read_all"):
             return Reply(200, StreamBody(result, transcoder), dict(chat.SSE_HEADERS))
-        answer = chatmap.normalise(result, model, f"call_{hexid}_")
-        transcoder.details = result
+        transcoder.details = result  # models that answer whole: replayed as events
+        answer = chatmap.normalise(result, model, prefix)
         return Reply(200, transcoder.replay(answer), dict(chat.SSE_HEADERS))
     result = await chat.whole(result)
-    answer, finish, usage = chatmap.settle(result, chat_request, prompt_text, f"call_{hexid}_")
+    answer, finish, usage = chatmap.settle(result, chat_request, prompt_text, prefix)
+    shell = mapping.shell(request, response_id, created, model.id, stored)
     output = mapping.output_items(answer, hexid, finish)
     response = mapping.finished(shell, output, mapping.usage_of(usage, result), finish)
     if stored:
