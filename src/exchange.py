@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from errors import ApiError, invalid
 
@@ -123,6 +123,21 @@ class StreamTransform(Protocol):
     def mode(self) -> int: ...
 
     def splice_heads(self) -> Any: ...  # an `sse.SpliceHeads`
+
+
+@runtime_checkable
+class NumberedTransform(StreamTransform, Protocol):
+    """A transform whose events carry sequence numbers (a Responses stream).
+
+    sse_splice.mjs numbers what it splices from `sequence` (`delta_head` with the number in
+    place of its NUL, then the text and `SpliceHeads.tail`) and reports it to `absorb`
+    (`<count>\\n<JSON string literal bodies>`) before Python is asked anything else.
+    """
+
+    sequence: int
+    delta_head: str
+
+    def absorb(self, report: bytes) -> None: ...
 
 
 class Ai(Protocol):

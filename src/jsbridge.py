@@ -33,6 +33,7 @@ from exchange import (
     FetchResult,
     Form,
     FormInput,
+    NumberedTransform,
     Reply,
     StoredObject,
     StreamBody,
@@ -336,7 +337,7 @@ async def _splicer() -> Any:
 
 
 # What sse_splice.mjs asks of Python: `python(kind, value)`.
-_FEED, _END, _FAIL = 0, 1, 2
+_FEED, _END, _FAIL, _SPLICED = 0, 1, 2, 3
 
 
 def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> Any:
@@ -345,23 +346,42 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform) -> A
     sse_splice.mjs runs the stream and splices the common events itself; Python sees the
     others (whole events, as bytes), the end and failures, through one callable that JS
     destroys when it is done. `control.mode` follows `transform.mode`; it changes a few times
-    per stream at most. Per stream this costs a handful of crossings: each is several µs.
+    per stream at most. A `NumberedTransform` also hears what was spliced (`_SPLICED`) and
+    keeps `control.sequence` and `control.head` current after each call. Per stream this
+    costs a handful of crossings: each is several µs.
     """
     head = transform.feed(b"")  # the role chunk, sent before the upstream says anything
     mode = transform.mode
     control = js.Object.new()
     control.mode = mode
+    numbered = isinstance(transform, NumberedTransform)
+    delta_head = None
+
+    def follow() -> None:
+        nonlocal delta_head
+        control.sequence = transform.sequence
+        if transform.delta_head != delta_head:
+            delta_head = control.head = transform.delta_head
+
+    if numbered:
+        follow()
 
     def python(kind: int, value: Any) -> Any:
         nonlocal mode
+        if kind == _SPLICED:
+            transform.absorb(value.to_bytes())
+            return None
         if kind == _FEED:
             out = transform.feed(value.to_bytes())
-            if (now := transform.mode) != mode:
-                mode = control.mode = now
-            return to_js(out) if out else None
-        if kind == _END:
-            return to_js(transform.end(value))
-        return to_js(transform.fail(value))
+        elif kind == _END:
+            out = transform.end(value)
+        else:
+            out = transform.fail(value)
+        if (now := transform.mode) != mode:
+            mode = control.mode = now
+        if numbered:
+            follow()
+        return to_js(out) if out else None
 
     heads = transform.splice_heads()
     return splicer.transcode(

@@ -7,6 +7,9 @@
 // `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
 // stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
 // Python sets `control.mode` whenever it changes. jsbridge sets this up; no policy lives here.
+// A Responses stream (`responses.stream.ResponsesStream`) numbers its events: there a native
+// text event is spliced as an `output_text.delta` event carrying the next sequence number, and
+// Python hears what was spliced before anything else.
 
 // Values of `control.mode`: `sse.PYTHON`, `sse.SPLICE`, `sse.OVER` and `sse.REASON`.
 const PYTHON = 0;
@@ -14,10 +17,11 @@ const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
 
-// What `python(kind, value)` is asked to do: jsbridge's `_FEED`, `_END` and `_FAIL`.
+// What `python(kind, value)` is asked to do: jsbridge's `_FEED`, `_END`, `_FAIL`, `_SPLICED`.
 const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
 const END = 1; // value: the content length spliced here -> the closing events
 const FAIL = 2; // value: a message -> the error event and `[DONE]`
+const SPLICED = 3; // numbered streams; value: `<count>\n<the literals spliced>` -> nothing
 
 const LF = 10;
 const CR = 13;
@@ -130,7 +134,9 @@ function join(first, second) {
  * (the role chunk). A native event's JSON string literal goes between `contentHead` (or
  * `reasoningHead`) and `tail`; an OpenAI-shaped event's choices after `chunkHead` (empty: that
  * shape is not spliced); content holding a byte of `stopTriggers` is not spliced. These are
- * `sse.SpliceHeads`.
+ * `sse.SpliceHeads`. With `control.sequence` set (a numbered stream), a native event's literal
+ * goes between `control.head` (the next sequence number in place of its NUL) and `tail`, and
+ * Python keeps both current.
  */
 export function transcode(
   source,
@@ -155,6 +161,27 @@ export function transcode(
   const tailBytes = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
   let mode = control.mode;
+  // A numbered stream: the next sequence number, the delta event around it (as of Python's
+  // last call), and the literals spliced since then, as byte ranges, with their count.
+  const numbered = typeof control.sequence === "number";
+  let sequence = 0;
+  let deltaHead = null;
+  let numberOpen = null;
+  let numberShut = null;
+  const splicedRanges = [];
+  let splicedCount = 0;
+  const follow = () => {
+    mode = control.mode; // Python sets it when it changes
+    if (!numbered) return;
+    sequence = control.sequence;
+    if (control.head !== deltaHead) {
+      deltaHead = control.head;
+      const at = deltaHead.indexOf("\0");
+      numberOpen = encoder.encode(deltaHead.slice(0, at));
+      numberShut = encoder.encode(deltaHead.slice(at + 1));
+    }
+  };
+  follow();
   let pending = null; // an event not yet ended by a blank line
   let raw = false; // CRLF seen: Python frames everything from then on (it normalises CRLF)
   let splicedChars = 0; // content length spliced here, for Python's usage estimate
@@ -220,9 +247,28 @@ export function transcode(
     return true;
   };
 
+  /** Tells a numbered stream's Python what was spliced since it last heard. */
+  const report = () => {
+    if (!splicedCount) return;
+    const count = encoder.encode(`${splicedCount}\n`);
+    let size = count.length;
+    for (let i = 0; i < splicedRanges.length; i += 3) size += splicedRanges[i + 2] - splicedRanges[i + 1];
+    const out = new Uint8Array(size);
+    out.set(count);
+    let at = count.length;
+    for (let i = 0; i < splicedRanges.length; i += 3) {
+      out.set(splicedRanges[i].subarray(splicedRanges[i + 1], splicedRanges[i + 2]), at);
+      at += splicedRanges[i + 2] - splicedRanges[i + 1];
+    }
+    splicedRanges.length = 0;
+    splicedCount = 0;
+    python(SPLICED, out);
+  };
+
   const toPython = (bytes) => {
+    report();
     emit(python(FEED, bytes));
-    mode = control.mode; // Python sets it when it changes
+    follow();
   };
 
   // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of the event, `shut`.
@@ -287,7 +333,15 @@ export function transcode(
         if (spliced) {
           if (rangeTo > rangeFrom) {
             splicedChars += chars;
-            emit(open);
+            if (numbered) {
+              emit(numberOpen);
+              emit(encoder.encode(String(sequence++)));
+              emit(numberShut);
+              splicedRanges.push(data, rangeFrom, rangeTo);
+              splicedCount++;
+            } else {
+              emit(open);
+            }
             emitRange(data, rangeFrom, rangeTo);
             emit(shut);
           }
@@ -323,6 +377,7 @@ export function transcode(
   const ended = () => {
     if (pending !== null && mode !== OVER) toPython(pending);
     pending = null;
+    report();
     emit(python(END, splicedChars));
     finish();
   };
@@ -330,6 +385,7 @@ export function transcode(
     // Python's error event and `[DONE]` still go out and the stream closes normally, so
     // clients see why instead of a cut connection.
     drop();
+    report();
     emit(python(FAIL, "The upstream stream failed before it finished."));
     finish();
   };

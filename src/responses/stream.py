@@ -14,6 +14,12 @@ re-frames its chunks. Each event is `event: <type>\\ndata: <json>\\n\\n` with a
 
 Items: `reasoning` (reasoning_text), `message` (output_text), `function_call`. An answer that
 came whole (gpt-oss, native JSON mode) is replayed through the same path.
+
+Text deltas keep the JSON string literal of the chat chunk (for a native event, the upstream's
+own bytes), so sse_splice.mjs can splice the common event, a native text event while a message
+is open (`mode` SPLICE), without Python: it writes `delta_head` with the next sequence number in
+place of its NUL, the literal and `SpliceHeads.tail`, and tells `absorb` what it wrote before
+Python is asked anything else. Both paths give the same bytes.
 """
 
 from __future__ import annotations
@@ -25,16 +31,20 @@ from typing import Any
 import chatmap
 from exchange import dumps
 from responses import mapping
-from sse import OVER, PYTHON, ChatStream, SpliceHeads
+from sse import OVER, PYTHON, SPLICE, ChatStream, SpliceHeads
 
-_PART_EVENTS = {
-    "message": ("response.output_text.delta", "response.output_text.done"),
-    "reasoning": ("response.reasoning_text.delta", "response.reasoning_text.done"),
-}
+_DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
+_DONE = {"message": "response.output_text.done", "reasoning": "response.reasoning_text.done"}
+_TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n'}
+
+
+def _literal_body(raw: bytes) -> bool:
+    """Whether `raw` is one JSON string literal's body (no unescaped quote)."""
+    return b'"' not in raw.replace(b"\\\\", b"").replace(b'\\"', b"")
 
 
 class ResponsesStream:
-    """One streamed Response's transcoder (an `exchange.StreamTransform`).
+    """One streamed Response's transcoder (an `exchange.NumberedTransform`).
 
     `on_done` gets the final Response (completed or incomplete) once, e.g. to store it.
     """
@@ -53,23 +63,37 @@ class ResponsesStream:
         self.sequence = 0
         self.output: list[dict] = []
         self.current: dict | None = None  # the open item
-        self.text: list[str] = []  # the open message's or reasoning item's text so far
+        self.literals: list[bytes] = []  # the open item's text, as JSON string literal bodies
+        self.delta_head = ""  # the open item's delta event up to its text; NUL: the number
         self.calls: dict[Any, dict] = {}  # chat tool-call index -> function_call item
         self.finish = "stop"
         self.usage: chatmap.Usage | None = None
         self.details: Any = None  # a whole upstream answer, for its cached/reasoning counts
         self.started = False
         self.finished = False
+        # A chat chunk holding one content or reasoning literal: its head, and its tail.
+        self.chunk_heads = {"message": chat.fast_head, "reasoning": chat.reasoning_head}
+        self.chunk_tail = chat.fast_tail.removesuffix(b"\n\n")
 
     # ---- exchange.StreamTransform --------------------------------------------------------------
 
     @property
     def mode(self) -> int:
-        """No event is spliced in JavaScript: each goes through `feed`."""
-        return OVER if self.finished or self.chat.mode == OVER else PYTHON
+        """SPLICE while a message is open and the chat transcoder would splice its text."""
+        if self.finished or self.chat.mode == OVER:
+            return OVER
+        open_message = self.current is not None and self.current["type"] == "message"
+        return SPLICE if open_message and self.chat.mode == SPLICE else PYTHON
 
     def splice_heads(self) -> SpliceHeads:
-        return self.chat.splice_heads()
+        """Only native text is spliced (as `delta_head` + literal + tail)."""
+        return SpliceHeads(b"", _TAIL["message"], b"", None, b"")
+
+    def absorb(self, report: bytes) -> None:
+        """What sse_splice.mjs spliced since Python last heard: `<count>\\n<literal bodies>`."""
+        count, _, literals = report.partition(b"\n")
+        self.sequence += int(count)
+        self.literals.append(literals)
 
     def feed(self, data: bytes) -> bytes:
         out = self._start()
@@ -113,18 +137,24 @@ class ResponsesStream:
         self._close(out)
         self.current = item
         self.output.append(item)
-        self.text = []
+        self.literals = []
         index = len(self.output) - 1
-        if item["type"] == "function_call":
+        kind = item["type"]
+        if kind == "function_call":
             added = {**item, "status": "in_progress", "arguments": ""}
-        elif item["type"] == "message":
+        elif kind == "message":
             added = {**item, "status": "in_progress", "content": []}
         else:
             added = {**item, "content": []}
         self._event("response.output_item.added", {"output_index": index, "item": added}, out)
-        if item["type"] != "function_call":
-            part = self._part(item["type"], "")
+        if kind != "function_call":
+            part = self._part(kind, "")
             self._event("response.content_part.added", self._at(item, {"part": part}), out)
+            self.delta_head = (
+                f'event: {_DELTA[kind]}\ndata: {{"type":"{_DELTA[kind]}","sequence_number":\0,'
+                f'"item_id":{dumps(item["id"])},"output_index":{index},"content_index":0,'
+                '"delta":"'
+            )
 
     @staticmethod
     def _part(kind: str, text: str) -> dict:
@@ -149,7 +179,7 @@ class ResponsesStream:
             done = {"arguments": item["arguments"]}
             self._event("response.function_call_arguments.done", self._at(item, done, False), out)
         else:
-            text = "".join(self.text)
+            text = json.loads(b'"' + b"".join(self.literals) + b'"')
             part = self._part(kind, text)
             item["content"] = [part]
             fields: dict[str, Any] = {"text": text}
@@ -157,12 +187,13 @@ class ResponsesStream:
                 fields["logprobs"] = []
                 if self.finish == "length":
                     item["status"] = "incomplete"
-            self._event(_PART_EVENTS[kind][1], self._at(item, fields), out)
+            self._event(_DONE[kind], self._at(item, fields), out)
             self._event("response.content_part.done", self._at(item, {"part": part}), out)
         index = self.output.index(item)
         self._event("response.output_item.done", {"output_index": index, "item": item}, out)
 
-    def _text(self, kind: str, text: str, out: list[bytes]) -> None:
+    def _text(self, kind: str, literal: bytes, out: list[bytes]) -> None:
+        """A delta of message or reasoning text, given as a JSON string literal's body."""
         if self.current is None or self.current["type"] != kind:
             item_id = mapping.item_id(kind, self.hexid, len(self.output))
             if kind == "message":
@@ -170,12 +201,10 @@ class ResponsesStream:
             else:
                 item = mapping.reasoning_item(item_id, "")
             self._open(item, out)
-        assert self.current is not None
-        self.text.append(text)
-        fields: dict[str, Any] = {"delta": text}
-        if kind == "message":
-            fields["logprobs"] = []
-        self._event(_PART_EVENTS[kind][0], self._at(self.current, fields), out)
+        self.literals.append(literal)
+        head = self.delta_head.replace("\0", str(self.sequence)).encode()
+        self.sequence += 1
+        out.append(head + literal + _TAIL[kind])
 
     def _tool_call(self, delta: dict, out: list[bytes]) -> None:
         key = delta.get("index", 0)
@@ -199,11 +228,26 @@ class ResponsesStream:
 
     # ---- input ---------------------------------------------------------------------------------
 
+    def _spliced_text(self, event: bytes) -> tuple[str, bytes] | None:
+        """(kind, literal) of a chat chunk that says only some content or reasoning text."""
+        if not event.endswith(self.chunk_tail):
+            return None
+        for kind, head in self.chunk_heads.items():
+            if event.startswith(head):
+                literal = event[len(head) : -len(self.chunk_tail)]
+                return (kind, literal) if _literal_body(literal) else None
+        return None
+
     def _consume(self, chunks: bytes, out: list[bytes]) -> None:
         """Turn the chat transcoder's `data: …` events into Responses events."""
         for event in chunks.split(b"\n\n"):
             if not event.startswith(b"data: {") or self.finished:
                 continue  # blank, or `[DONE]`
+            text = self._spliced_text(event)
+            if text is not None:
+                if text[1]:
+                    self._text(*text, out)
+                continue
             chunk = json.loads(event[6:])
             if "error" in chunk:
                 self._failed(chunk["error"].get("message") or "The stream failed.", out)
@@ -212,10 +256,9 @@ class ResponsesStream:
                 self.usage = chatmap.parse_usage(chunk["usage"])
             for choice in chunk.get("choices") or ():
                 delta = choice.get("delta") or {}
-                if delta.get("reasoning_content"):
-                    self._text("reasoning", delta["reasoning_content"], out)
-                if delta.get("content"):
-                    self._text("message", delta["content"], out)
+                for kind, name in (("reasoning", "reasoning_content"), ("message", "content")):
+                    if delta.get(name):
+                        self._text(kind, dumps(delta[name])[1:-1].encode(), out)
                 for call in delta.get("tool_calls") or ():
                     self._tool_call(call, out)
                 if choice.get("finish_reason"):
