@@ -76,6 +76,7 @@ async def create(call: Call) -> Reply:
     request = mapping.parse(await call.json())
     model = catalog.resolve(request.model, catalog.CHAT, config.load(call.env.vars))
     catalog.require_task(model, catalog.CHAT)
+    mapping.refuse_images(request.items, model)
     kept = _store(call)
     items = await kept.resolve(request.items)
     previous = request.previous_response_id

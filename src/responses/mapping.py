@@ -205,11 +205,11 @@ def _item(item: Any, param: str) -> dict:
     return out
 
 
-def _items(value: Any) -> list[dict]:
+def _items(value: Any, previous: str | None) -> list[dict]:
     if isinstance(value, str):
         return [_message({"role": "user", "content": value}, "input")]
-    if not isinstance(value, list):
-        raise invalid("'input' must be a string or an array of input items.", "input")
+    if not isinstance(value, list) or not (value or previous):
+        raise invalid("'input' must be a string or a non-empty array of input items.", "input")
     return [_item(item, f"input[{n}]") for n, item in enumerate(value)]
 
 
@@ -328,7 +328,7 @@ def parse(body: Mapping[str, Any]) -> ResponsesRequest:
     previous = validate.optional_str(body, "previous_response_id")
     return ResponsesRequest(
         model=body.get("model"),
-        items=_items(body["input"]),
+        items=_items(body["input"], previous),
         instructions=validate.optional_str(body, "instructions"),
         tools=tools,
         tool_choice=_tool_choice(body.get("tool_choice"), tools),
@@ -429,6 +429,23 @@ def chat_body(request: ResponsesRequest, items: list[dict]) -> dict[str, Any]:
     if effort:
         body["reasoning_effort"] = effort
     return {k: v for k, v in body.items() if v is not None}
+
+
+def refuse_images(items: list[dict], model: Model) -> None:
+    """400 naming the first image part when the model cannot see (before the chat mapping,
+    whose error would name a chat message)."""
+    if model.vision:
+        return
+    for number, item in enumerate(items):
+        parts = item["content"] if item["type"] == "message" else ()
+        for part_number, part in enumerate(parts):
+            if part["type"] == "input_image":
+                raise invalid(
+                    "This model does not accept images; choose a vision model such as "
+                    "`@cf/meta/llama-4-scout-17b-16e-instruct` (alias `gpt-4o`).",
+                    f"input[{number}].content[{part_number}]",
+                    "model_not_vision_capable",
+                )
 
 
 def uses_native(model: Model, request: ResponsesRequest) -> bool:

@@ -166,6 +166,22 @@ def test_built_in_tools_are_refused_by_name(kind):
     [
         ({"model": LLAMA}, "input"),
         ({"model": LLAMA, "input": 3}, "input"),
+        ({"model": LLAMA, "input": []}, "input"),
+        (
+            {
+                "model": LLAMA,
+                "input": [
+                    {"role": "user", "content": "Look"},
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_image", "image_url": "data:image/png;base64,AA"}
+                        ],
+                    },
+                ],
+            },
+            "input[1].content[0]",
+        ),
         ({"model": LLAMA, "input": [{"type": "web_search_call"}]}, "input[0].type"),
         ({"model": LLAMA, "input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
         (
