@@ -23,7 +23,7 @@ from errors import invalid
 from exchange import Call, Reply, StreamBody, json_reply
 from handlers import chat
 from responses import mapping, store
-from responses.stream import ResponsesStream
+from responses.stream import OnDone, ResponsesStream
 
 MAX_LIST = 100
 
@@ -34,12 +34,12 @@ def _store(call: Call) -> store.Store:
     return store.Store(call.env.responses, store.scope(key), store.ttl_seconds(call.env.vars))
 
 
-def _keeper(call: Call, kept: store.Store, record: dict[str, Any]) -> Any:
+def _keeper(call: Call, kept: store.Store, inputs: list[dict], context: list[dict]) -> OnDone:
     """What a stream calls with its final Response: the write, after the reply has gone."""
 
     def keep(response: dict[str, Any]) -> None:
         assert call.env.defer is not None
-        call.env.defer(kept.save({**record, "response": response}))  # type: ignore[typeddict-item]
+        call.env.defer(kept.save(response, inputs, context))
 
     return keep
 
@@ -51,7 +51,7 @@ def response_stream(
     response_id: str,
     created: int,
     stored: bool,
-    on_done: Any = None,
+    on_done: OnDone | None = None,
 ) -> ResponsesStream:
     """The transcoder for a streamed Response (the splice test's reference builds it here too)."""
     shell = mapping.shell(request, response_id, created, chat_request.model.id, stored)
@@ -89,10 +89,10 @@ async def create(call: Call) -> Reply:
     # A stream is stored once it ends, which needs the Worker's waitUntil.
     stored = request.store and kept.kv is not None
     stored = stored and (not request.stream or call.env.defer is not None)
-    record = {"input": mapping.with_ids(items, hexid), "context": context}
+    inputs = mapping.with_ids(items, hexid)
     prefix = f"call_{hexid}_"
     if request.stream:
-        keep = _keeper(call, kept, record) if stored else None
+        keep = _keeper(call, kept, inputs, context) if stored else None
         transcoder = response_stream(
             request, chat_request, prompt_text, response_id, created, stored, keep
         )
@@ -107,7 +107,7 @@ async def create(call: Call) -> Reply:
     output = mapping.output_items(answer, hexid, finish)
     response = mapping.finished(shell, output, mapping.usage_of(usage, result), finish)
     if stored:
-        await kept.save({**record, "response": response})  # type: ignore[typeddict-item]
+        await kept.save(response, inputs, context)
     return json_reply(response)
 
 

@@ -100,9 +100,11 @@ class Store:
             raise invalid(f"Previous response with id '{response_id}' not found.", param)
         return json.loads(raw)
 
-    async def save(self, record: Record) -> None:
+    async def save(self, response: dict[str, Any], inputs: list[dict], context: list[dict]) -> None:
+        """Keep a response with what it answered (needs the binding)."""
         assert self.kv is not None
-        await self.kv.put(self._key(record["response"]["id"]), dumps(record), self.ttl)
+        record = Record(response=response, input=inputs, context=context)
+        await self.kv.put(self._key(response["id"]), dumps(record), self.ttl)
 
     async def delete(self, response_id: str) -> None:
         kv = self._require(f"Deleting response '{response_id}'", None, 404)

@@ -33,6 +33,7 @@ from exchange import dumps
 from responses import mapping
 from sse import OVER, PYTHON, SPLICE, ChatStream, SpliceHeads
 
+OnDone = Callable[[dict[str, Any]], None]
 _DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
 _DONE = {"message": "response.output_text.done", "reasoning": "response.reasoning_text.done"}
 _TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n'}
@@ -54,7 +55,7 @@ class ResponsesStream:
         chat: ChatStream,
         response: dict[str, Any],
         hexid: str,
-        on_done: Callable[[dict[str, Any]], None] | None = None,
+        on_done: OnDone | None = None,
     ) -> None:
         self.chat = chat
         self.response = response
