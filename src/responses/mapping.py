@@ -320,8 +320,19 @@ def _metadata(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+# Fields that ask for what only OpenAI's platform keeps: refused rather than ignored.
+PLATFORM_FIELDS = {
+    "background": "Background responses are not supported; send the request and wait, or stream.",
+    "conversation": "Conversations are not supported; use previous_response_id.",
+    "prompt": "Stored prompt templates are not supported; send instructions and input.",
+}
+
+
 def parse(body: Mapping[str, Any]) -> ResponsesRequest:
     """Validate a `POST /v1/responses` body (sampling ranges are checked by `chatmap`)."""
+    for name, message in PLATFORM_FIELDS.items():
+        if body.get(name) not in (None, False):
+            raise invalid(message, name, "unsupported_parameter")
     if "input" not in body:
         raise invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     tools = _tools(body.get("tools"))

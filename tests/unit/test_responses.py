@@ -200,6 +200,12 @@ def test_invalid_requests_name_the_field(body, param):
     assert error_of(body)["param"] == param
 
 
+@pytest.mark.parametrize("name", mapping.PLATFORM_FIELDS)
+def test_what_only_openai_keeps_is_refused(name):
+    error = error_of({"model": LLAMA, "input": "x", name: {"id": "x"}})
+    assert (error["param"], error["code"]) == (name, "unsupported_parameter")
+
+
 # ---- whole answers -------------------------------------------------------------------------------
 
 
