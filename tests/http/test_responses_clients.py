@@ -53,7 +53,9 @@ def test_vercel_ai_sdk(base_url, api_key):
     assert seen["stream"]["pieces"] > 3 and "hello" in seen["stream"]["text"].lower()
     assert seen["stream"]["finishReason"] == "stop"
     tools = seen["tools"]
-    assert tools["calls"] and tools["steps"] == 2
+    assert len(tools["calls"]) == 2 and tools["steps"] == 2  # one call per loop
     assert tools["text"].startswith("The tool returned:") and "sunny" in tools["text"]
     assert tools["finishReason"] == "stop"
+    assert seen["streamedTools"]["steps"] == 2
+    assert "sunny" in seen["streamedTools"]["text"]
     assert set(seen["object"]) == {"city", "temperature_c"}

@@ -15,21 +15,19 @@ const pieces = [];
 for await (const piece of streamed.textStream) pieces.push(piece);
 
 const calls = [];
-const loop = await generateText({
-  model,
-  prompt: "Use get_weather for Paris",
-  tools: {
-    get_weather: tool({
-      description: "Current weather for a city",
-      inputSchema: z.object({ city: z.string() }),
-      execute: async ({ city }) => {
-        calls.push(city);
-        return { city, sky: "sunny" };
-      },
-    }),
-  },
-  stopWhen: stepCountIs(3),
-});
+const tools = {
+  get_weather: tool({
+    description: "Current weather for a city",
+    inputSchema: z.object({ city: z.string() }),
+    execute: async ({ city }) => {
+      calls.push(city);
+      return { city, sky: "sunny" };
+    },
+  }),
+};
+const loop = await generateText({ model, prompt: "Use get_weather for Paris", tools, stopWhen: stepCountIs(3) });
+const streamedLoop = streamText({ model, prompt: "Use get_weather for Oslo", tools, stopWhen: stepCountIs(3) });
+await streamedLoop.consumeStream();
 
 const object = await generateObject({
   model,
@@ -42,6 +40,7 @@ console.log(
     text: { text: text.text, finishReason: text.finishReason, usage: text.usage },
     stream: { pieces: pieces.length, text: await streamed.text, finishReason: await streamed.finishReason },
     tools: { calls, steps: loop.steps.length, text: loop.text, finishReason: loop.finishReason },
+    streamedTools: { steps: (await streamedLoop.steps).length, text: await streamedLoop.text },
     object: object.object,
   }),
 );
