@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import catalog
+import chatmap
+from handlers.responses import response_stream
 from responses import mapping, store
+from responses.stream import ResponsesStream
+from sse import SPLICE
 from tests.chunking import split_at
 from tests.unit.fakes import AUTH, FakeAi, FakeKv, FakeStream, body_json, make_call, run
 
@@ -602,3 +606,56 @@ def test_ttl_is_configurable_and_has_a_floor():
     assert store.ttl_seconds({}) == store.DEFAULT_TTL_SECONDS == 30 * 24 * 3600
     assert store.ttl_seconds({"RESPONSES_TTL_SECONDS": "5"}) == 60
     assert catalog.MODELS[GPT_OSS].shape == catalog.RESPONSES
+
+
+# ---- the splice protocol (what sse_splice.mjs does, played on CPython) ---------------------
+
+
+def js_splice(stream: ResponsesStream, upstream: bytes) -> tuple[bytes, int]:
+    """`upstream` through `stream` as sse_splice.mjs runs it: while `mode` is SPLICE a native
+    text event is written from `delta_head` and `tail` without Python, and reported to
+    `absorb` before Python's next call; `end` hears how much text went by. Also says how many
+    events were spliced."""
+    tail = stream.splice_heads().tail
+    out, literals, chars, count = [stream.feed(b"")], [], 0, 0
+    for event in upstream.split(b"\n\n")[:-1]:
+        native = event.startswith(b'data: {"response":"') and b'","p":"' in event
+        if native and stream.mode == SPLICE:
+            literal = event[19 : event.index(b'","p":"')]
+            if literal:
+                head = stream.delta_head.replace("\0", str(stream.sequence + len(literals)))
+                out.append(head.encode() + literal + tail)
+                literals.append(literal)
+                chars += len(literal)
+                count += 1
+            continue
+        if literals:
+            stream.absorb(f"{len(literals)}\n".encode() + b"".join(literals))
+            literals = []
+        out.append(stream.feed(event + b"\n\n"))
+    if literals:
+        stream.absorb(f"{len(literals)}\n".encode() + b"".join(literals))
+    return b"".join(out) + stream.end(chars), count
+
+
+def test_spliced_deltas_equal_pythons():
+    def fresh() -> ResponsesStream:
+        request = mapping.parse({"input": "Hi", "stream": True})
+        body = mapping.chat_body(request, request.items)
+        chat = chatmap.chat_request(body, catalog.MODELS[LLAMA])
+        return response_stream(request, chat, "Hi", "resp_x", 1, False)
+
+    upstream = (
+        b'data: {"response":"One","p":"ab"}\n\n'
+        + b"".join(b'data: {"response":" w\\u00e9rd%d","p":"abc"}\n\n' % n for n in range(5))
+        + b'data: {"response":"","p":"a"}\n\n'
+        + b'data: {"response":"","tool_calls":[{"name":"f","arguments":{}}]}\n\n'
+        + b'data: {"response":" after","p":"a"}\n\n'
+        + b"data: [DONE]\n\n"
+    )
+    python = fresh()
+    whole = python.feed(b"") + python.feed(upstream) + python.end()
+    spliced = fresh()
+    assert js_splice(spliced, upstream) == (whole, 5)  # the first opens the message in Python
+    assert b"\\u00e9" in whole  # the upstream's literal, as it came
+    assert spliced.sequence == python.sequence
