@@ -7,9 +7,10 @@
 // `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
 // stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
 // Python sets `control.mode` whenever it changes. jsbridge sets this up; no policy lives here.
-// A Responses stream (`responses.stream.ResponsesStream`) numbers its events: there a native
-// text event is spliced as an `output_text.delta` event carrying the next sequence number, and
-// Python hears what was spliced before anything else.
+// A Responses stream (`responses.stream.ResponsesStream`) numbers its events: there the text
+// of a native event or of a compact OpenAI-shaped content delta is spliced as an
+// `output_text.delta` event carrying the next sequence number, and Python hears what was
+// spliced before anything else.
 
 // Values of `control.mode`: `sse.PYTHON`, `sse.SPLICE`, `sse.OVER` and `sse.REASON`.
 const PYTHON = 0;
@@ -36,6 +37,7 @@ const PAD = ascii('","p":"');
 const DELTA = ascii('"choices":[{"index":0,"delta":{"');
 const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
 const DELTA_TAIL = ascii('"finish_reason":null}]}');
+const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
 const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
@@ -88,6 +90,16 @@ function free(bytes, from, to, table) {
   return true;
 }
 
+/** Bytes `[from, to)` are one JSON string literal's body: every quote is escaped. */
+function literal(bytes, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return false;
+  }
+  return true;
+}
+
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
  * starts, or -1 if the event is not one. */
 function nativePad(data, from, to) {
@@ -134,9 +146,9 @@ function join(first, second) {
  * (the role chunk). A native event's JSON string literal goes between `contentHead` (or
  * `reasoningHead`) and `tail`; an OpenAI-shaped event's choices after `chunkHead` (empty: that
  * shape is not spliced); content holding a byte of `stopTriggers` is not spliced. These are
- * `sse.SpliceHeads`. With `control.sequence` set (a numbered stream), a native event's literal
- * goes between `control.head` (the next sequence number in place of its NUL) and `tail`, and
- * Python keeps both current.
+ * `sse.SpliceHeads`. With `control.sequence` set (a numbered stream), the literal of a native
+ * event or of a compact content delta goes between `control.head` (the next sequence number in
+ * place of its NUL) and `tail`, and Python keeps both current.
  */
 export function transcode(
   source,
@@ -293,13 +305,30 @@ export function transcode(
       chars = pad - start;
       return true;
     }
-    const at = mode === SPLICE && chunkOpen !== null ? deltaChoice(data, from, to, text) : -1;
+    const shaped = mode === SPLICE && (chunkOpen !== null || numbered);
+    const at = shaped ? deltaChoice(data, from, to, text) : -1;
     if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) return false;
+    chars = to - text[0] - DELTA_TAIL.length;
+    if (numbered) {
+      // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
+      const end = to - CONTENT_TAIL.length;
+      if (
+        end <= text[0] ||
+        !matchAt(data, at + DELTA.length, DELTA_KEYS[0]) ||
+        !matchAt(data, end, CONTENT_TAIL) ||
+        !literal(data, text[0], end)
+      ) {
+        return false;
+      }
+      shut = tailBytes;
+      rangeFrom = text[0];
+      rangeTo = end;
+      return true;
+    }
     open = chunkOpen;
     shut = BLANK_LINE;
     rangeFrom = at;
     rangeTo = to;
-    chars = to - text[0] - DELTA_TAIL.length;
     return true;
   };
 

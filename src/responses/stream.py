@@ -15,11 +15,12 @@ re-frames its chunks. Each event is `event: <type>\\ndata: <json>\\n\\n` with a
 Items: `reasoning` (reasoning_text), `message` (output_text), `function_call`. An answer that
 came whole (gpt-oss, native JSON mode) is replayed through the same path.
 
-Text deltas keep the JSON string literal of the chat chunk (for a native event, the upstream's
-own bytes), so sse_splice.mjs can splice the common event, a native text event while a message
-is open (`mode` SPLICE), without Python: it writes `delta_head` with the next sequence number in
-place of its NUL, the literal and `SpliceHeads.tail`, and tells `absorb` what it wrote before
-Python is asked anything else. Both paths give the same bytes.
+Text deltas keep the JSON string literal of the chat chunk (for a spliced chat chunk, the
+upstream's own bytes), so sse_splice.mjs can splice the common events, a native text event or a
+compact OpenAI-shaped content delta while a message is open (`mode` SPLICE), without Python: it
+writes `delta_head` with the next sequence number in place of its NUL, the literal and
+`SpliceHeads.tail`, and tells `absorb` what it wrote before Python is asked anything else. Both
+paths give the same bytes.
 """
 
 from __future__ import annotations
