@@ -16,11 +16,24 @@ import config
 from handlers.chat import prompt_text_of
 from handlers.responses import response_stream
 from responses import mapping
-from tests.http.test_stream_splice import CASES, chunkings
+from tests.http.test_stream_splice import CASES, chunkings, shaped
 
 pytestmark = pytest.mark.emulator
 
+# Content deltas the splice must tell apart: quotes and backslashes inside the text, another key
+# after the content, thought between answers.
+SHAPED_EDGES = (
+    shaped({"role": "assistant", "content": ""})
+    + shaped({"content": 'say "hi" \\'})
+    + shaped({"content": "a", "reasoning_content": None})
+    + shaped({"content": "\"}"})
+    + shaped({"reasoning_content": "hm"})
+    + shaped({"content": "b"})
+    + shaped({}, "stop")
+    + "data: [DONE]\n\n"
+)
 RESPONSES_CASES = {name: case for name, case in CASES.items() if not case[2]}
+RESPONSES_CASES["OpenAI-shaped edges"] = ("gpt-4o-mini", SHAPED_EDGES, {})
 
 
 def reference(body: dict, upstream: bytes, response_id: str, created: int) -> bytes:
