@@ -7,7 +7,8 @@
 //               bare pass-through, two JavaScript transforms doing the same job as the Worker,
 //               the Worker's transcoder (jsbridge + sse_splice.mjs + chatstream.ChatStream) on native
 //               and OpenAI-shaped events, on thought, with a stop sequence, with every event
-//               through Python, and a whole streaming chat request through the Worker;
+//               through Python, and a whole streaming chat (and Responses) request through
+//               the Worker;
 //   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
 // Workers AI is an in-memory fake behind the real local `Ai` shim: no network, no emulator.
 import path from "node:path";
@@ -159,6 +160,14 @@ function chatRequest(stream) {
   });
 }
 
+function responsesRequest() {
+  return new Request("http://bench.local/v1/responses", {
+    method: "POST",
+    headers: { authorization: "Bearer sk-bench", "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4o-mini", input: "Hi", stream: true, store: false }),
+  });
+}
+
 async function interleaved(variants, rounds) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (const run of Object.values(variants)) await run(); // warm-up
@@ -221,6 +230,7 @@ const stream = await interleaved(
     stops: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
     python: () => drain(transcoder.callKwargs(upstream(), { stops: EVERY })),
     request: async () => drain((await app.fetch(chatRequest(true))).body),
+    responses: async () => drain((await app.fetch(responsesRequest())).body),
   },
   ROUNDS,
 );
@@ -252,6 +262,7 @@ row("Worker transcoder, native events inside <think>", us.thought);
 row("Worker transcoder, with a stop sequence", us.stops);
 row("every event through Python (a stop starting in each)", us.python);
 row("whole streaming chat request through the Worker", us.request);
+row("whole streaming Responses request through the Worker", us.responses);
 ratio("worker / JavaScript one-stage", us.worker / us.jsOne, 1);
 ratio("worker / JavaScript three-stage", us.worker / us.jsThree, 1);
 ratio("worker / bare pass-through", us.worker / us.bare, 6);

@@ -80,7 +80,7 @@ export function buildVars({ raw, configDir }, processEnv = process.env) {
 
 // R2/KV bindings for getPlatformProxy. Returns a wrangler JSON config holding only those, so
 // the proxy never sees `ai` (which would open a remote session) or [vars] (which we own).
-export function localBindingsConfig({ raw }, extraR2 = []) {
+export function localBindingsConfig({ raw }, extraR2 = [], extraKv = []) {
   const r2 = [...(raw.r2_buckets ?? [])];
   for (const name of extraR2) {
     if (!r2.some((b) => b.binding === name)) {
@@ -88,6 +88,9 @@ export function localBindingsConfig({ raw }, extraR2 = []) {
     }
   }
   const kv = [...(raw.kv_namespaces ?? [])].map((b) => ({ ...b, id: b.id ?? `local-${b.binding}` }));
+  for (const name of extraKv) {
+    if (!kv.some((b) => b.binding === name)) kv.push({ binding: name, id: `local-${name}` });
+  }
   if (!r2.length && !kv.length) return null;
   return {
     name: raw.name ?? "worker",

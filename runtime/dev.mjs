@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     config: { type: "string", short: "c" },
     r2: { type: "string", multiple: true, default: [] },
+    kv: { type: "string", multiple: true, default: [] },
     "persist-to": { type: "string" },
     "python-modules": { type: "string" },
   },
@@ -42,6 +43,10 @@ const port = Number(args.port ?? process.env.PORT ?? 8787);
 const extraR2 = [
   ...args.r2.flatMap((s) => s.split(",")),
   ...(process.env.LOCAL_R2_BINDINGS ?? "").split(","),
+].map((s) => s.trim()).filter(Boolean);
+const extraKv = [
+  ...args.kv.flatMap((s) => s.split(",")),
+  ...(process.env.LOCAL_KV_BINDINGS ?? "").split(","),
 ].map((s) => s.trim()).filter(Boolean);
 
 const cleanups = [];
@@ -171,7 +176,7 @@ async function main() {
   // a worker thread unless this process needs it anyway for R2/KV (getPlatformProxy).
   const pyodidePromise = bootPyodide({ snapshotDir: path.join(REPO_ROOT, ".wrangler", "local-runtime") })
     .then((p) => (trace("pyodide booted"), p));
-  const wranglerModule = extraR2.length ? import("wrangler") : undefined;
+  const wranglerModule = extraR2.length || extraKv.length ? import("wrangler") : undefined;
   const config = await readWranglerConfig(configPath, wranglerModule);
   trace("config read");
 
@@ -191,7 +196,7 @@ async function main() {
       ? startEmulator().then((url) => ({ ...aiTarget, baseUrl: `${url}/client/v4`, describe: `Workers AI: emulator at ${url}` }))
       : Promise.resolve(aiTarget)
     : Promise.resolve(null);
-  const bindingsPromise = startPlatformProxy(localBindingsConfig(config, extraR2), config.configDir, wranglerModule);
+  const bindingsPromise = startPlatformProxy(localBindingsConfig(config, extraR2, extraKv), config.configDir, wranglerModule);
   // Bindings are added to this same object before the first request; importing the Worker
   // does not wait for them (module-level code must not use bindings anyway).
   const env = { ...vars };

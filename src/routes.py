@@ -20,6 +20,7 @@ from handlers import (
     images,
     models,
     moderations,
+    responses,
     translate,
 )
 
@@ -85,6 +86,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/completions", completions.create),
     Route("POST", "/v1/embeddings", embeddings.create),
     Route("POST", "/v1/moderations", moderations.create),
+    Route("POST", "/v1/responses", responses.create),
+    Route("GET", "/v1/responses/{response_id}", responses.retrieve),
+    Route("DELETE", "/v1/responses/{response_id}", responses.delete),
+    Route("GET", "/v1/responses/{response_id}/input_items", responses.input_items),
     Route("POST", "/v1/images/generations", images.generate),
     Route("POST", "/v1/images/edits", images.edit, max_body=UPLOAD_LIMIT),
     Route("POST", "/v1/audio/transcriptions", audio.transcribe, max_body=UPLOAD_LIMIT),

@@ -11,15 +11,17 @@ costs more than a whole JavaScript transform does per event (docs/performance.md
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import _pyodide_entrypoint_helper
 import js
+import workers
 from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
 from workers import Response
 
@@ -33,6 +35,7 @@ from core.exchange import (
     FetchResult,
     Form,
     FormInput,
+    NumberedTransform,
     Reply,
     StoredObject,
     StreamBody,
@@ -263,6 +266,40 @@ async def _read_capped(stream: Any, limit: int) -> Any:
     return js.Blob.new(parts)
 
 
+class _KvStore:
+    """A KV namespace (SDK-wrapped) as an `exchange.Kv`; JS failures -> OSError."""
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+
+    async def get(self, key: str) -> str | None:
+        try:
+            value = await self._namespace.get(key)
+        except JsException as exc:
+            raise OSError(f"KV get failed: {_js_message(exc)}") from None
+        return None if value is None else str(value)
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        try:
+            await self._namespace.put(key, value, {"expirationTtl": ttl_seconds})
+        except JsException as exc:
+            raise OSError(f"KV put failed: {_js_message(exc)}") from None
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self._namespace.delete(key)
+        except JsException as exc:
+            raise OSError(f"KV delete failed: {_js_message(exc)}") from None
+
+
+def _defer(work: Awaitable[Any]) -> None:
+    """Run `work` under the Worker's `waitUntil`, so it finishes after the reply has gone."""
+    task = asyncio.ensure_future(work)
+    proxy = create_proxy(task)  # destroyed once the task settles, as the SDK's asgi does
+    task.add_done_callback(lambda _: proxy.destroy())
+    workers.wait_until(proxy)
+
+
 async def _fetch(
     url: str,
     method: str = "GET",
@@ -342,23 +379,42 @@ def _transcoded(
     sse_splice.mjs runs the stream and splices the common events itself; Python sees the
     others (whole events, as bytes), the end and failures, through one callable that JS
     destroys when it is done. `control.mode` follows `transform.mode`; it changes a few times
-    per stream at most. Per stream this costs a handful of crossings: each is several µs.
+    per stream at most. A `NumberedTransform` also hears what was spliced (`SPLICED`) and
+    keeps `control.sequence` and `control.head` current after each call. Per stream this
+    costs a handful of crossings: each is several µs.
     """
     head = transform.feed(b"")  # the role chunk, sent before the upstream says anything
     mode = transform.mode
     control = js.Object.new()
     control.mode = mode
+    numbered = isinstance(transform, NumberedTransform)
+    delta_head = None
+
+    def follow() -> None:
+        nonlocal delta_head
+        control.sequence = transform.sequence
+        if transform.delta_head != delta_head:
+            delta_head = control.head = transform.delta_head
+
+    if numbered:
+        follow()
 
     def python(kind: int, value: Any) -> Any:
         nonlocal mode
+        if kind == chatstream.SPLICED:
+            transform.absorb(value.to_bytes())
+            return None
         if kind == chatstream.FEED:
             out = transform.feed(value.to_bytes())
-            if (now := transform.mode) != mode:
-                mode = control.mode = now
-            return to_js(out) if out else None
-        if kind == chatstream.END:
-            return to_js(transform.end(value))
-        return to_js(transform.fail(value))
+        elif kind == chatstream.END:
+            out = transform.end(value)
+        else:
+            out = transform.fail(value)
+        if (now := transform.mode) != mode:
+            mode = control.mode = now
+        if numbered:
+            follow()
+        return to_js(out) if out else None
 
     heads = transform.splice_heads()
     named = {
@@ -403,6 +459,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)
     limiter = getattr(env, "RATE_LIMITER", None)
+    responses_binding = getattr(env, "RESPONSES", None)
     return Call(
         method=str(request.method).upper(),
         path=url.path or "/",
@@ -415,6 +472,8 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
             rate_limiter=_RateLimiter(limiter) if limiter is not None else None,
+            responses=_KvStore(responses_binding) if responses_binding is not None else None,
+            defer=_defer,
         ),
         request_id=request_id,
         origin_url=f"{url.scheme}://{url.netloc}",

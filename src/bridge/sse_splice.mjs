@@ -8,6 +8,10 @@
 // stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
 // Python sets `control.mode` whenever it changes. bridge/adapter.py sets this up; no policy
 // lives here.
+// A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the text
+// of a native event or of a compact OpenAI-shaped content delta is spliced as an
+// `output_text.delta` event carrying the next sequence number, and Python hears what was
+// spliced before anything else.
 
 // Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER` and `REASON`; the same
 // values as there (tests/unit/test_sse.py reads these lines and compares).
@@ -16,10 +20,11 @@ const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
 
-// What `python(kind, value)` is asked to do: `chatstream.FEED`, `END` and `FAIL`.
+// What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
 const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
 const END = 1; // value: the content length spliced here -> the closing events
 const FAIL = 2; // value: a message -> the error event and `[DONE]`
+const SPLICED = 3; // numbered streams; value: `<count>\n<the literals spliced>` -> nothing
 
 const LF = 10;
 const CR = 13;
@@ -34,6 +39,7 @@ const PAD = ascii('","p":"');
 const DELTA = ascii('"choices":[{"index":0,"delta":{"');
 const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
 const DELTA_TAIL = ascii('"finish_reason":null}]}');
+const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
 const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
@@ -86,6 +92,16 @@ function free(bytes, from, to, table) {
   return true;
 }
 
+/** Bytes `[from, to)` are one JSON string literal's body: every quote is escaped. */
+function literal(bytes, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return false;
+  }
+  return true;
+}
+
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
  * starts, or -1 if the event is not one. */
 function nativePad(data, from, to) {
@@ -132,7 +148,10 @@ function join(first, second) {
  * of named strings: `head` is sent first (the role chunk); a native event's JSON string literal
  * goes between `contentHead` (or `reasoningHead`) and `tail`; an OpenAI-shaped event's choices
  * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
- * `stopTriggers` is not spliced (`chatstream.SpliceHeads`).
+ * `stopTriggers` is not spliced (`chatstream.SpliceHeads`). With `control.sequence` set (a
+ * numbered stream), the literal of a native event or of a compact content delta goes between
+ * `control.head` (the next sequence number in place of its NUL) and `tail`, and Python keeps
+ * both current.
  */
 export function transcode(source, python, control, heads) {
   const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, idleMs } = heads;
@@ -148,6 +167,27 @@ export function transcode(source, python, control, heads) {
   const tailBytes = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
   let mode = control.mode;
+  // A numbered stream: the next sequence number, the delta event around it (as of Python's
+  // last call), and the literals spliced since then, as byte ranges, with their count.
+  const numbered = typeof control.sequence === "number";
+  let sequence = 0;
+  let deltaHead = null;
+  let numberOpen = null;
+  let numberShut = null;
+  const splicedRanges = [];
+  let splicedCount = 0;
+  const follow = () => {
+    mode = control.mode; // Python sets it when it changes
+    if (!numbered) return;
+    sequence = control.sequence;
+    if (control.head !== deltaHead) {
+      deltaHead = control.head;
+      const at = deltaHead.indexOf("\0");
+      numberOpen = encoder.encode(deltaHead.slice(0, at));
+      numberShut = encoder.encode(deltaHead.slice(at + 1));
+    }
+  };
+  follow();
   let pending = null; // an event not yet ended by a blank line
   let raw = false; // CRLF seen: Python frames everything from then on (it normalises CRLF)
   let splicedChars = 0; // content length spliced here, for Python's usage estimate
@@ -213,9 +253,28 @@ export function transcode(source, python, control, heads) {
     return true;
   };
 
+  /** Tells a numbered stream's Python what was spliced since it last heard. */
+  const report = () => {
+    if (!splicedCount) return;
+    const count = encoder.encode(`${splicedCount}\n`);
+    let size = count.length;
+    for (let i = 0; i < splicedRanges.length; i += 3) size += splicedRanges[i + 2] - splicedRanges[i + 1];
+    const out = new Uint8Array(size);
+    out.set(count);
+    let at = count.length;
+    for (let i = 0; i < splicedRanges.length; i += 3) {
+      out.set(splicedRanges[i].subarray(splicedRanges[i + 1], splicedRanges[i + 2]), at);
+      at += splicedRanges[i + 2] - splicedRanges[i + 1];
+    }
+    splicedRanges.length = 0;
+    splicedCount = 0;
+    python(SPLICED, out);
+  };
+
   const toPython = (bytes) => {
+    report();
     emit(python(FEED, bytes));
-    mode = control.mode; // Python sets it when it changes
+    follow();
   };
 
   // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of the event, `shut`.
@@ -240,13 +299,30 @@ export function transcode(source, python, control, heads) {
       chars = pad - start;
       return true;
     }
-    const at = mode === SPLICE && chunkOpen !== null ? deltaChoice(data, from, to, text) : -1;
+    const shaped = mode === SPLICE && (chunkOpen !== null || numbered);
+    const at = shaped ? deltaChoice(data, from, to, text) : -1;
     if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) return false;
+    chars = to - text[0] - DELTA_TAIL.length;
+    if (numbered) {
+      // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
+      const end = to - CONTENT_TAIL.length;
+      if (
+        end <= text[0] ||
+        !matchAt(data, at + DELTA.length, DELTA_KEYS[0]) ||
+        !matchAt(data, end, CONTENT_TAIL) ||
+        !literal(data, text[0], end)
+      ) {
+        return false;
+      }
+      shut = tailBytes;
+      rangeFrom = text[0];
+      rangeTo = end;
+      return true;
+    }
     open = chunkOpen;
     shut = BLANK_LINE;
     rangeFrom = at;
     rangeTo = to;
-    chars = to - text[0] - DELTA_TAIL.length;
     return true;
   };
 
@@ -280,7 +356,15 @@ export function transcode(source, python, control, heads) {
         if (spliced) {
           if (rangeTo > rangeFrom) {
             splicedChars += chars;
-            emit(open);
+            if (numbered) {
+              emit(numberOpen);
+              emit(encoder.encode(String(sequence++)));
+              emit(numberShut);
+              splicedRanges.push(data, rangeFrom, rangeTo);
+              splicedCount++;
+            } else {
+              emit(open);
+            }
             emitRange(data, rangeFrom, rangeTo);
             emit(shut);
           }
@@ -318,6 +402,7 @@ export function transcode(source, python, control, heads) {
   const ended = () => {
     if (pending !== null && mode !== OVER) toPython(pending);
     pending = null;
+    report();
     emit(python(END, splicedChars));
     finish();
   };
@@ -325,6 +410,7 @@ export function transcode(source, python, control, heads) {
     // Python's error event and `[DONE]` still go out and the stream closes normally, so
     // clients see why instead of a cut connection.
     drop();
+    report();
     emit(python(FAIL, message));
     finish();
   };

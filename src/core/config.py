@@ -30,6 +30,7 @@ class Config:
     image_url_hosts: tuple[str, ...] = ()  # when set, the only hosts image URLs may name
     max_image_urls: int = 8  # image URLs fetched per request
     key_policies: Mapping[str, KeyPolicy] = field(default_factory=dict)  # by key fingerprint
+    responses_ttl_s: int = 30 * 24 * 3600  # how long stored Responses live in KV
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ def _seconds(name: str, raw: str, default: float) -> float:
     if not 0 < value <= 3600:
         raise _bad_setting(f"{name} must be a number of seconds between 0 and 3600.")
     return value
+
+
+def _ttl(raw: str) -> int:
+    """RESPONSES_TTL_SECONDS, raised to KV's minimum expiration of 60 s."""
+    if not raw.strip():
+        return 30 * 24 * 3600
+    if not raw.strip().isdigit():
+        raise _bad_setting("RESPONSES_TTL_SECONDS must be a whole number of seconds.")
+    return max(int(raw), 60)
 
 
 def _count(name: str, raw: str, default: int) -> int:
@@ -151,6 +161,7 @@ NAMES = (
     "IMAGE_URL_HOSTS",
     "MAX_IMAGE_URLS",
     "KEY_POLICIES",
+    "RESPONSES_TTL_SECONDS",
     *DEFAULT_VARS.values(),
 )
 
@@ -181,6 +192,7 @@ def load(vars: Mapping[str, str]) -> Config:
         image_url_hosts=tuple(h.lower() for h in _split(values["IMAGE_URL_HOSTS"])),
         max_image_urls=_count("MAX_IMAGE_URLS", values["MAX_IMAGE_URLS"], 8),
         key_policies=_policies(values["KEY_POLICIES"]),
+        responses_ttl_s=_ttl(values["RESPONSES_TTL_SECONDS"]),
     )
     _cache.clear()  # one live configuration per isolate; drop stale ones
     _cache[raw] = config

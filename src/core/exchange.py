@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from core.config import Config
 from core.errors import ApiError, invalid
@@ -137,6 +137,21 @@ class StreamTransform(Protocol):
     def splice_heads(self) -> Any: ...  # an `sse.SpliceHeads`
 
 
+@runtime_checkable
+class NumberedTransform(StreamTransform, Protocol):
+    """A transform whose events carry sequence numbers (a Responses stream).
+
+    sse_splice.mjs numbers what it splices from `sequence` (`delta_head` with the number in
+    place of its NUL, then the text and `SpliceHeads.tail`) and reports it to `absorb`
+    (`<count>\\n<JSON string literal bodies>`) before Python is asked anything else.
+    """
+
+    sequence: int
+    delta_head: str
+
+    def absorb(self, report: bytes) -> None: ...
+
+
 class Ai(Protocol):
     """`env.AI`: returns parsed JSON (dict/list/str/number) or an UpstreamStream."""
 
@@ -162,6 +177,16 @@ class Storage(Protocol):
     async def head(self, key: str) -> StoredObject | None: ...
 
     async def get(self, key: str) -> StoredObject | None: ...
+
+
+class Kv(Protocol):
+    """A KV namespace (the `RESPONSES` binding): text values with a time to live."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
 
 
 @dataclass
@@ -215,6 +240,9 @@ class Env:
     images: Storage | None = None
     fetch: Fetch | None = None
     rate_limiter: RateLimiter | None = None
+    responses: Kv | None = None  # stored Responses API objects
+    # Runs work after the reply has gone (the Worker's `waitUntil`): a stream's last write.
+    defer: Callable[[Awaitable[Any]], None] | None = None
 
 
 @dataclass

@@ -32,8 +32,9 @@ DONE = b"data: [DONE]\n\n"
 #   OVER    nothing more is read;
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
 PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
-# What sse_splice.mjs asks of Python through `python(kind, value)`.
-FEED, END, FAIL = 0, 1, 2
+# What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
+# transform (Responses) what was spliced since its last call.
+FEED, END, FAIL, SPLICED = 0, 1, 2, 3
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
 # An OpenAI-shaped content or reasoning delta, spliced onto our envelope: its choices are

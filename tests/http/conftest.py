@@ -7,11 +7,12 @@ gives the key, and tests that need the emulator's fault controls are skipped).
 Fixtures:
 - `emulator` (session): the emulator in-process; `.base_url`, `.rest_base`, `.stop()`.
 - `emulator_control`: an `EmulatorControl` for that emulator, reset before and after the test.
-- `start_worker` (session): `start_worker(env={}, r2=(), config=None) -> WorkerProcess`, one
-  process per distinct arguments for the whole session, all terminated at the end.
-- `worker` (session): the default instance (`API_KEYS="sk-test-1,sk-test-2"`, R2 `IMAGES`).
+- `start_worker` (session): `start_worker(env={}, r2=(), config=None, kv=()) -> WorkerProcess`,
+  one process per distinct arguments for the whole session, all terminated at the end.
+- `worker` (session): the default instance (`API_KEYS="sk-test-1,sk-test-2"`, R2 `IMAGES`,
+  KV `RESPONSES`).
 - `base_url`, `api_key`, `client` (an `openai.OpenAI` for `base_url + "/v1"`).
-- `runtime_spawner` (session): `spawn_runtime(env=, r2=, config=, ai_base_url=, persist_to=)`,
+- `runtime_spawner` (session): `spawn_runtime(env=, r2=, kv=, config=, ai_base_url=, persist_to=)`,
   an uncached process the test must `.stop()` itself.
 """
 
@@ -135,7 +136,7 @@ def runtime_env(ai_base_url: str | None, env: Mapping[str, str] | None = None) -
         for k, v in os.environ.items()
         if k not in documented_settings()
         and k not in ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AI_BASE_URL", "PORT")
-        and k != "LOCAL_R2_BINDINGS"
+        and k not in ("LOCAL_R2_BINDINGS", "LOCAL_KV_BINDINGS")
     }
     child["PATH"] = f"{NODE_BIN}{os.pathsep}{child.get('PATH', '')}"
     if ai_base_url:
@@ -148,6 +149,7 @@ def spawn_runtime(
     *,
     env: Mapping[str, str] | None = None,
     r2: Iterable[str] = (),
+    kv: Iterable[str] = (),
     config: str | os.PathLike[str] | None = None,
     ai_base_url: str | None = None,
     persist_to: str | os.PathLike[str] | None = None,
@@ -158,6 +160,8 @@ def spawn_runtime(
     args = [str(NODE), "--experimental-async-context-frame", str(DEV_MJS), "--port", "0"]
     for name in r2:
         args += ["--r2", name]
+    for name in kv:
+        args += ["--kv", name]
     if config is not None:
         args += ["--config", str(config)]
     if persist_to is not None:
@@ -207,15 +211,21 @@ class _WorkerFactory:
         env: Mapping[str, str] | None = None,
         r2: Iterable[str] = (),
         config: str | os.PathLike[str] | None = None,
+        kv: Iterable[str] = (),
     ) -> WorkerProcess:
         env = dict(env or {})
-        key = (tuple(sorted(env.items())), tuple(r2), str(config) if config else None)
+        key = (tuple(sorted(env.items())), tuple(r2), str(config) if config else None, tuple(kv))
         instance = self._instances.get(key)
         if instance is not None and instance.proc.poll() is None:
             return instance
         persist = self._state_root / f"state-{len(self._instances)}"
         instance = spawn_runtime(
-            env=env, r2=r2, config=config, ai_base_url=self._ai_base_url, persist_to=persist
+            env=env,
+            r2=r2,
+            kv=kv,
+            config=config,
+            ai_base_url=self._ai_base_url,
+            persist_to=persist,
         )
         self._instances[key] = instance
         return instance.wait_ready()
@@ -239,7 +249,8 @@ def worker(start_worker) -> WorkerProcess:
     # Image URLs on 127.0.0.1 are allowed here (IMAGE_URL_HOSTS) so vision tests can serve images
     # from a loopback server; test_hostile.py proves the default policy refuses them.
     return start_worker(
-        {"API_KEYS": DEFAULT_API_KEYS, "IMAGE_URL_HOSTS": "127.0.0.1"}, r2=("IMAGES",)
+        {"API_KEYS": DEFAULT_API_KEYS, "IMAGE_URL_HOSTS": "127.0.0.1"}, r2=("IMAGES",),
+        kv=("RESPONSES",),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,31 @@ class FakeAi:
         if isinstance(result, Exception):
             raise upstream_error(str(result), model)
         return result
+
+
+@dataclass
+class FakeKv:
+    """A KV namespace in a dict; `ttls` records each put's time to live."""
+
+    data: dict[str, str] = field(default_factory=dict)
+    ttls: dict[str, int] = field(default_factory=dict)
+
+    async def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self.data[key] = value
+        self.ttls[key] = ttl_seconds
+
+    async def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class Deferred(list):
+    """`Env.defer`: work collected here, run by `serve` once the reply is complete."""
+
+    def __call__(self, work: Awaitable[Any]) -> None:
+        self.append(work)
 
 
 class FakeUpload:
@@ -88,6 +113,7 @@ def make_call(
     vars: Mapping[str, str] | None = None,
     ai: FakeAi | None = None,
     form: Mapping[str, Any] | None = None,
+    kv: FakeKv | None = None,
 ) -> Call:
     raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
     return Call(
@@ -96,7 +122,12 @@ def make_call(
         query=dict(query or {}),
         headers={k.lower(): v for k, v in (headers or {}).items()},
         body=FakeBody(raw, form),
-        env=Env(vars=dict({"API_KEYS": "sk-a"} if vars is None else vars), ai=ai or FakeAi()),
+        env=Env(
+            vars=dict({"API_KEYS": "sk-a"} if vars is None else vars),
+            ai=ai or FakeAi(),
+            responses=kv,
+            defer=Deferred(),
+        ),
         request_id="req_test",
         origin_url="https://worker.test",
     )
@@ -119,6 +150,9 @@ async def serve(call: Call) -> Reply:
             parts.append(transform.fail("The upstream stream failed before it finished."))
             parts.append(transform.end())
         reply.body = b"".join(parts)
+    deferred = call.env.defer
+    while isinstance(deferred, Deferred) and deferred:
+        await deferred.pop(0)
     if isinstance(reply.body, bytes) and reply.headers.get("content-type", "").startswith(
         ("text/", "application/json")
     ):

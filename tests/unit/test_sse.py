@@ -430,10 +430,11 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
         "OVER": chatstream.OVER,
         "REASON": chatstream.REASON,
     }
-    assert (int(numbers["FEED"]), int(numbers["END"]), int(numbers["FAIL"])) == (
+    assert tuple(int(numbers[k]) for k in ("FEED", "END", "FAIL", "SPLICED")) == (
         chatstream.FEED,
         chatstream.END,
         chatstream.FAIL,
+        chatstream.SPLICED,
     )
     assert texts["NATIVE"].encode() == chatstream._FAST_EVENT
     assert texts["PAD"].encode() == chatstream._PAD
