@@ -108,12 +108,9 @@ def _policy(entry: object) -> KeyPolicy | None:
 def _policies(raw: str) -> dict[str, KeyPolicy]:
     """KEY_POLICIES: `{"<key fingerprint>": {"models": [...], "max_tokens": n,
     "rate_limit": false}}` (fingerprints from `auth.fingerprint`, never keys)."""
-    if not raw.strip():
+    value = _json_setting(raw)
+    if value is None:
         return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
     if not isinstance(value, dict):
         raise _bad_setting("KEY_POLICIES must be a JSON object keyed by key fingerprint.")
     policies = {}
@@ -128,17 +125,27 @@ def _policies(raw: str) -> dict[str, KeyPolicy]:
     return policies
 
 
+_UNPARSABLE = object()
+
+
+def _json_setting(raw: str) -> object:
+    """A JSON setting's value: None when unset, `_UNPARSABLE` (never a dict) when broken."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _UNPARSABLE
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _aliases(raw: str) -> dict[str, str]:
-    if not raw.strip():
+    value = _json_setting(raw)
+    if value is None:
         return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
