@@ -6,14 +6,13 @@ PY := $(VENV)/bin/python
 SDK_VERSION := $(shell sed -n 's/.*"workers-runtime-sdk==\([^"]*\)".*/\1/p' pyproject.toml)
 # npm scripts put node_modules/.bin first on PATH, so Node 22 from npm runs, not the system's.
 NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
-# The local runtime tracks each request with AsyncLocalStorage; on Node 22 that installs promise
-# hooks, which slow every promise (a streamed event by ~1 µs) unless this flag backs it with V8's
-# async context instead (Node 24's default). workerd has no such cost.
-NODE_FLAGS := --experimental-async-context-frame
+# workerd's Pyodide bundle, built from npm pyodide (runtime/pyodide_bundle.py); rebuilt when the
+# pinned pyodide (node_modules/pyodide/package.json) or the builder changes.
+PYODIDE_BUNDLE := .cache/pyodide-bundle/pyodide_dev.capnp.bin
 
 .PHONY: install dev test test-unit test-http bench lint vendor dry-run deploy clean
 
-install: $(VENV)/.installed node_modules/.installed python_modules/.installed
+install: $(VENV)/.installed node_modules/.installed python_modules/.installed $(PYODIDE_BUNDLE)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +24,9 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(PYODIDE_BUNDLE): $(VENV)/.installed node_modules/.installed node_modules/pyodide/package.json runtime/pyodide_bundle.py
+	$(PY) runtime/pyodide_bundle.py --out $@
+
 # The same SDK wheel deploy uploads; the local runtime loads it from here too.
 python_modules/.installed: pyproject.toml $(VENV)/.installed
 	rm -rf python_modules
@@ -34,7 +36,7 @@ python_modules/.installed: pyproject.toml $(VENV)/.installed
 	touch $@
 
 dev: install
-	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node $(NODE_FLAGS) runtime/dev.mjs
+	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node runtime/dev.mjs
 
 test: install
 	$(PY) -m ruff check .
@@ -63,4 +65,4 @@ deploy: install
 	$(NPM_RUN) wrangler deploy
 
 clean:
-	rm -rf $(VENV) node_modules python_modules .wrangler .pytest_cache
+	rm -rf $(VENV) node_modules python_modules .wrangler .pytest_cache .cache
