@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -36,6 +38,7 @@ from exchange import (
     StreamBody,
     StreamInput,
     StreamTransform,
+    error_reply,
 )
 
 
@@ -356,7 +359,7 @@ async def _to_response(reply: Reply) -> Response:
     return Response(body, status=reply.status, headers=reply.headers)
 
 
-def _call(request: Any, env: Any) -> Call:
+def _call(request: Any, env: Any, request_id: str) -> Call:
     url = urlsplit(str(request.url))
     query: dict[str, str] = {}
     for key, value in parse_qsl(url.query, keep_blank_values=True):
@@ -376,7 +379,7 @@ def _call(request: Any, env: Any) -> Call:
             images=_R2Store(images_binding) if images_binding is not None else None,
             fetch=_fetch,
         ),
-        request_id="req_" + secrets.token_hex(12),
+        request_id=request_id,
         origin_url=f"{url.scheme}://{url.netloc}",
     )
     call.body = _Body(request, lambda: call.max_body)
@@ -384,5 +387,28 @@ def _call(request: Any, env: Any) -> Call:
 
 
 async def serve(request: Any, env: Any) -> Response:
-    """Answer one request."""
-    return await _to_response(await app.handle(_call(request, env)))
+    """Answer one request; never raises.
+
+    `app.handle` renders its own failures, but building the call and converting the reply run
+    JavaScript (a JS error there, e.g. a failed import of sse_splice.mjs, would otherwise reach
+    workerd, which answers a bare 500): those are logged and answered in OpenAI's shape too.
+    """
+    request_id = "req_" + secrets.token_hex(12)
+    try:
+        return await _to_response(await app.handle(_call(request, env, request_id)))
+    except Exception:
+        print(
+            f"[{request_id}] {request.method} {request.url} failed:\n" + traceback.format_exc(),
+            file=sys.stderr,
+        )
+        reply = error_reply(
+            ApiError(
+                500,
+                f"The server failed to handle this request (request id {request_id}).",
+                "server_error",
+                None,
+                "internal_error",
+            )
+        )
+        reply.headers["x-request-id"] = request_id
+        return Response(reply.body, status=reply.status, headers=reply.headers)
