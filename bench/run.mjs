@@ -49,6 +49,8 @@ const PER_REQUEST = {
 };
 
 const q = JSON.stringify; // a capnp text string literal is a JSON string literal
+let configDir; // `embed` paths are relative to the config file (absolute ones to import paths)
+const embed = (file) => `embed ${q(path.relative(configDir, file))}`;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -66,7 +68,7 @@ async function workerdConfig(ports) {
   const ai = '(name = "AI", wrapped = (moduleName = "bench:fake-ai"))';
   const module = ({ name, type, path: file }) => {
     const field = { python: "pythonModule", esm: "esModule", buffer: "data", text: "text" }[type];
-    return `(name = ${q(name)}, ${field} = embed ${q(file)})`;
+    return `(name = ${q(name)}, ${field} = ${embed(file)})`;
   };
   const worker = (modules, flags, bindings) =>
     `(modules = [${modules.join(", ")}], compatibilityDate = ${q(date)}, ` +
@@ -89,7 +91,7 @@ async function workerdConfig(ports) {
     "const config :Workerd.Config = (",
     `  services = [${Object.entries(services).map(([n, w]) => `(name = ${q(n)}, worker = ${w})`).join(",\n    ")}],`,
     `  sockets = [${Object.entries(ports).map(([n, p]) => `(name = ${q(n)}, address = "127.0.0.1:${p}", http = (), service = ${q(n)})`).join(",\n    ")}],`,
-    `  extensions = [(modules = [(name = "bench:fake-ai", esModule = embed ${q(path.join(BENCH, "workers", "fake-ai.mjs"))}, internal = true)])],`,
+    `  extensions = [(modules = [(name = "bench:fake-ai", esModule = ${embed(path.join(BENCH, "workers", "fake-ai.mjs"))}, internal = true)])],`,
     ");",
     "",
   ].join("\n");
@@ -131,6 +133,7 @@ async function main() {
   const names = ["bare", "js", "direct", "worker"];
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workerd-"));
+  configDir = dir;
   const configPath = path.join(dir, "config.capnp");
   fs.writeFileSync(configPath, await workerdConfig(ports));
   const t0 = performance.now();

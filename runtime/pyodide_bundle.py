@@ -136,7 +136,9 @@ def encode_bundle(modules: list[tuple[str, str, bytes]]) -> bytes:
     size = MODULE_DATA_WORDS + MODULE_POINTERS
     tag = seg.alloc(1 + size * len(modules))
     seg.list_ptr(bundle, tag, 7, size * len(modules))
-    struct.pack_into("<IHH", seg.buf, tag * 8, len(modules) << 2, MODULE_DATA_WORDS, MODULE_POINTERS)
+    # The composite list's tag: element count in the offset field, then each element's size.
+    count_field = len(modules) << 2
+    struct.pack_into("<IHH", seg.buf, tag * 8, count_field, MODULE_DATA_WORDS, MODULE_POINTERS)
     for i, (name, field, content) in enumerate(modules):
         base = tag + 1 + i * size
         struct.pack_into("<HH", seg.buf, base * 8, TYPE_INTERNAL, UNION_TAGS[field])
@@ -149,13 +151,15 @@ def encode_bundle(modules: list[tuple[str, str, bytes]]) -> bytes:
 
 def build(pyodide_dir: Path) -> bytes:
     asm = patch_pyodide_asm((pyodide_dir / "pyodide.asm.mjs").read_text(encoding="utf-8"))
+    wasm = (pyodide_dir / "pyodide.asm.wasm").read_bytes()
+    stdlib = (pyodide_dir / "python_stdlib.zip").read_bytes()
     return encode_bundle(
         [
             (MODULE_PREFIX + "pyodide.asm", "src", asm.encode()),
-            (MODULE_PREFIX + "pyodide.asm.wasm", "wasm", (pyodide_dir / "pyodide.asm.wasm").read_bytes()),
-            (MODULE_PREFIX + "python_stdlib.zip", "data", (pyodide_dir / "python_stdlib.zip").read_bytes()),
+            (MODULE_PREFIX + "pyodide.asm.wasm", "wasm", wasm),
+            (MODULE_PREFIX + "python_stdlib.zip", "data", stdlib),
         ]
-    )  # fmt: skip
+    )
 
 
 def main() -> int:
