@@ -4,6 +4,7 @@
 // [--persist-to DIR]`. See runtime/README.md.
 
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -22,6 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, "..");
 const require = createRequire(import.meta.url);
 const BUNDLE_DIR = path.join(REPO_ROOT, ".cache", "pyodide-bundle");
+const SNAPSHOT_DIR = path.join(REPO_ROOT, ".cache", "python-snapshots");
 const t0 = performance.now();
 
 const { values: args } = parseArgs({
@@ -143,6 +145,53 @@ function useWorkerdWrapper() {
   return { pyodide: version, workerd };
 }
 
+// workerd's dedicated memory snapshot: the Python heap right after the Worker's import, as
+// production restores on a cold start. Keyed by everything that shapes that heap (workerd,
+// bundle, flags, date, every module's bytes), so an edit to src/ takes a fresh one; the first
+// start saves it (into a private directory, moved into place once serving), later starts
+// restore it. LOCAL_RUNTIME_SNAPSHOT=0 turns it off. runtime/README.md has the numbers.
+function snapshotPlan(modules, flags, date, versions) {
+  if (process.env.LOCAL_RUNTIME_SNAPSHOT === "0") return { describe: "off (LOCAL_RUNTIME_SNAPSHOT=0)" };
+  const hash = crypto.createHash("sha256");
+  hash.update(JSON.stringify([versions, flags, date]));
+  hash.update(fs.readFileSync(path.join(BUNDLE_DIR, "pyodide_dev.capnp.bin")));
+  for (const m of modules) hash.update(`${m.name}\0${m.type}\0`).update(fs.readFileSync(m.path));
+  const file = `${hash.digest("hex").slice(0, 32)}.bin`;
+  fs.mkdirSync(SNAPSHOT_DIR, { recursive: true });
+  if (fs.existsSync(path.join(SNAPSHOT_DIR, file))) {
+    process.env.LOCAL_PYTHON_SNAPSHOT_DIR = SNAPSHOT_DIR;
+    process.env.LOCAL_PYTHON_LOAD_SNAPSHOT = file;
+    return { describe: `restored ${path.relative(REPO_ROOT, SNAPSHOT_DIR)}/${file}` };
+  }
+  const saveDir = fs.mkdtempSync(path.join(SNAPSHOT_DIR, "saving-"));
+  process.env.LOCAL_PYTHON_SNAPSHOT_DIR = saveDir;
+  delete process.env.LOCAL_PYTHON_LOAD_SNAPSHOT;
+  const removeSaveDir = () => fs.rmSync(saveDir, { recursive: true, force: true });
+  process.on("exit", removeSaveDir);
+  return {
+    describe: `saved for the next start as ${path.relative(REPO_ROOT, SNAPSHOT_DIR)}/${file}`,
+    // workerd writes it while importing the Worker, before it serves.
+    commit: () => {
+      try {
+        fs.renameSync(path.join(saveDir, "snapshot.bin"), path.join(SNAPSHOT_DIR, file));
+        pruneSnapshots();
+      } finally {
+        removeSaveDir();
+      }
+    },
+  };
+}
+
+// Snapshots are ~31 MB; keep the few newest (one per recently used module table).
+function pruneSnapshots(keep = 4) {
+  const files = fs
+    .readdirSync(SNAPSHOT_DIR)
+    .filter((f) => f.endsWith(".bin"))
+    .map((f) => ({ f, mtime: fs.statSync(path.join(SNAPSHOT_DIR, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const { f } of files.slice(keep)) fs.rmSync(path.join(SNAPSHOT_DIR, f), { force: true });
+}
+
 function bindingsFromConfig(raw) {
   const r2 = Object.fromEntries((raw.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name ?? b.binding.toLowerCase()]));
   for (const name of extraR2) r2[name] ??= `local-${name.toLowerCase().replace(/_/g, "-")}`;
@@ -180,6 +229,7 @@ async function main() {
   const { flags, added } = localCompatFlags(configFlags);
   const { vars, devVarsLoaded, overridden } = buildVars(config);
   const modules = workerModules(config);
+  const snapshot = snapshotPlan(modules, flags, date, versions);
   const moduleRoot = path.dirname(modules[0].path);
   const { r2, kv, ratelimits } = bindingsFromConfig(raw);
   const aiBinding = raw.ai?.binding;
@@ -219,6 +269,11 @@ async function main() {
   const mf = new Miniflare(options);
   cleanups.push(() => mf.dispose());
   const url = await mf.ready;
+  try {
+    snapshot.commit?.();
+  } catch (e) {
+    snapshot.describe = `not saved (${e.message})`;
+  }
   const hostPort = `${args.host}:${url.port}`;
 
   const names = [...Object.keys(vars), ...Object.keys(r2), ...Object.keys(kv), ...Object.keys(ratelimits)];
@@ -234,6 +289,7 @@ async function main() {
         (devVarsLoaded ? " (with .dev.vars)" : "") +
         (overridden.length ? `; from the process environment: ${overridden.join(", ")}` : ""),
       ai ? ai.describe : "Workers AI: no [ai] binding in the config",
+      `Memory snapshot: ${snapshot.describe}`,
       `Started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
       `Ready on http://${hostPort}`,
       "",
