@@ -74,6 +74,7 @@ def test_startup_log_names_the_runtime_and_every_local_difference(worker):
     assert re.search(
         r"^Bindings: .*\bIMAGES\b.*\bAI\b.*from the process environment: API_KEYS", logs, re.M
     )
+    assert re.search(r"^Memory snapshot: (saved|restored) ", logs, re.M)
     assert "sk-test-1" not in logs
 
 
