@@ -48,8 +48,9 @@ test-unit: install
 test-http: install
 	$(NPM_RUN) $(PY) -m pytest tests/http $(PYTEST_ARGS)
 
+# BENCH_ARGS=--save rewrites bench/baseline.json with this run.
 bench: install
-	$(NPM_RUN) node $(NODE_FLAGS) bench/run.mjs
+	$(NPM_RUN) node bench/run.mjs $(BENCH_ARGS)
 	$(NPM_RUN) $(PY) -m bench.audio_upload --mb 20
 
 lint: install
