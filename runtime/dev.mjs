@@ -16,7 +16,7 @@ import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 
 import { buildVars, readWranglerConfig } from "./config.mjs";
 import { OUTBOUND_WORKER_NAME, PLUGIN_NAME } from "./miniflare-plugin.mjs";
-import { miniflareModules, workerModules } from "./modules.mjs";
+import { miniflareModules, moduleRoot, workerModules } from "./modules.mjs";
 import { localCompatFlags, productionPyodide } from "./settings.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -230,7 +230,7 @@ async function main() {
   const { vars, devVarsLoaded, overridden } = buildVars(config);
   const modules = workerModules(config);
   const snapshot = snapshotPlan(modules, flags, date, versions);
-  const moduleRoot = path.dirname(modules[0].path);
+  const root = moduleRoot(config);
   const { r2, kv, ratelimits } = bindingsFromConfig(raw);
   const aiBinding = raw.ai?.binding;
   const ai = aiBinding ? await resolveAiTarget() : null;
@@ -248,8 +248,8 @@ async function main() {
     workers: [
       {
         name: raw.name ?? "worker",
-        modules: miniflareModules(modules, moduleRoot),
-        modulesRoot: moduleRoot,
+        modules: miniflareModules(modules, root),
+        modulesRoot: root,
         compatibilityDate: date,
         compatibilityFlags: flags,
         bindings: vars,
@@ -282,7 +282,7 @@ async function main() {
   process.stdout.write(
     [
       `workerd ${versions.workerd} (miniflare), Pyodide ${versions.pyodide} (bundle "dev", built from npm pyodide)`,
-      `Worker ${raw.name ?? "worker"}: ${modules[0].name} + ${modules.length - 1} modules (${python} Python in ${path.relative(process.cwd(), moduleRoot) || "."}), compatibility_date ${date}`,
+      `Worker ${raw.name ?? "worker"}: ${modules[0].name} + ${modules.length - 1} modules (${python} Python in ${path.relative(process.cwd(), root) || "."}), compatibility_date ${date}`,
       `Compatibility flags: ${flags.join(", ")}`,
       ...added.map(([flag, why]) => `  local only: ${flag} (${why})`),
       `Bindings: ${names.length ? names.join(", ") : "(none)"}` +

@@ -83,23 +83,30 @@ function effectiveRules(userRules) {
   return rules;
 }
 
+/** The directory module names are relative to: `base_dir`, else the main module's. */
+export function moduleRoot({ configPath, raw }) {
+  const configDir = path.dirname(configPath);
+  return raw.base_dir ? path.resolve(configDir, raw.base_dir) : path.dirname(path.resolve(configDir, raw.main));
+}
+
 /** [{name, type (wrangler's name), path}] in upload order, the main module first. */
-export function workerModules({ configPath, raw }) {
+export function workerModules(config) {
+  const { configPath, raw } = config;
   const configDir = path.dirname(configPath);
   const main = path.resolve(configDir, raw.main);
-  const moduleRoot = raw.base_dir ? path.resolve(configDir, raw.base_dir) : path.dirname(main);
+  const root = moduleRoot(config);
   const userRules = (raw.rules ?? []).map((r) => ({ ...r, globs: r.globs ?? [] }));
   if (!userRules.some((r) => r.type === "PythonModule")) {
     userRules.push({ type: "PythonModule", globs: ["**/*.py"] });
   }
   const rules = effectiveRules(userRules).map((r) => ({ ...r, regexps: r.globs.map(globToRegExp) }));
-  const mainName = path.relative(moduleRoot, main).split(path.sep).join("/");
+  const mainName = path.relative(root, main).split(path.sep).join("/");
   const modules = [{ name: mainName, type: "python", path: main }];
   const skip = new Set([configPath, path.join(configDir, ".wrangler")]);
-  for (const name of [...walk(moduleRoot, moduleRoot, skip)].sort()) {
+  for (const name of [...walk(root, root, skip)].sort()) {
     if (name === mainName) continue;
     const rule = rules.find((r) => r.regexps.some((re) => re.test(name)));
-    if (rule) modules.push({ name, type: TYPE_NAMES[rule.type], path: path.join(moduleRoot, name) });
+    if (rule) modules.push({ name, type: TYPE_NAMES[rule.type], path: path.join(root, name) });
   }
   const vendorDir = path.join(configDir, "python_modules");
   if (fs.existsSync(vendorDir)) {
