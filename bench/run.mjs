@@ -36,13 +36,16 @@ const SEED = Number(process.env.BENCH_SEED ?? 12345);
 const TICK_S = 0.01; // /proc clock ticks (USER_HZ = 100 on Linux)
 const BASELINE = path.join(BENCH, "baseline.json");
 
-// name: [port service, path, requests per sample, streamed?]; each sample is ~1-3 s of CPU, so
-// the 10 ms clock tick is well under 1 % of it.
+// name: [port service, path, requests per sample, streamed?, extra chat fields]; each sample is
+// ~1-3 s of CPU, so the 10 ms clock tick is well under 1 % of it.
 const STREAMING = {
   bare: ["bare", "/", 60, true],
   jsTransform: ["js", "/", 30, true],
   pythonPassThrough: ["direct", "/?stream=1", 60, true],
   worker: ["worker", "/v1/chat/completions", 40, true],
+  // A stop sequence whose first letter is in every event: each event goes through Python, as
+  // tool-call argument fragments do.
+  workerPython: ["worker", "/v1/chat/completions", 10, true, { stop: ["wordless"] }],
 };
 const PER_REQUEST = {
   direct: ["direct", "/", 200, false],
@@ -105,14 +108,14 @@ function cpuTicks(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function request(port, [, urlPath, , streamed], firstByte) {
+async function request(port, [, urlPath, , streamed, extra], firstByte) {
   const chat = urlPath.startsWith("/v1/");
   const t0 = performance.now();
   const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
     method: chat ? "POST" : "GET",
     headers: chat ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
     body: chat
-      ? JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], stream: streamed })
+      ? JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], stream: streamed, ...extra })
       : undefined,
   });
   if (response.status !== 200) throw new Error(`${urlPath}: ${response.status} ${await response.text()}`);
@@ -207,6 +210,7 @@ async function main() {
       workerOverJsTransform: Number(median(rounds.map((r) => r.worker / r.jsTransform)).toFixed(2)),
       workerOverBare: Number(median(rounds.map((r) => r.worker / r.bare)).toFixed(2)),
       workerOverPythonPassThrough: Number(median(rounds.map((r) => r.worker / r.pythonPassThrough)).toFixed(2)),
+      pythonPathOverWorker: Number(median(rounds.map((r) => r.workerPython / r.worker)).toFixed(2)),
       chatOverDirect: Number(median(rounds.map((r) => r.chat / r.direct)).toFixed(2)),
     },
     firstByteMs: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(firstByte[k]).toFixed(2))])),
@@ -230,11 +234,13 @@ function report(result) {
     jsTransform: "JS one-stage TransformStream (same SSE rewrite)",
     pythonPassThrough: "Python Worker passing the stream through",
     worker: "this Worker, streamed chat",
+    workerPython: "this Worker, every event through Python (a stop)",
     direct: "Python Worker that only calls env.AI.run",
     chat: "this Worker, POST /v1/chat/completions",
     workerOverJsTransform: "this Worker / JS TransformStream",
     workerOverBare: "this Worker / bare pass-through",
     workerOverPythonPassThrough: "this Worker / Python pass-through",
+    pythonPathOverWorker: "every event through Python / this Worker",
     chatOverDirect: "chat / env.AI.run-only Python Worker",
   };
   console.log(
