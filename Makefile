@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 SDK_VERSION := $(shell sed -n 's/.*"workers-runtime-sdk==\([^"]*\)".*/\1/p' pyproject.toml)
 # npm scripts put node_modules/.bin first on PATH, so Node 22 from npm runs, not the system's.
 NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
-# workerd's Pyodide bundle, built from npm pyodide (runtime/pyodide_bundle.py); rebuilt when the
-# pinned pyodide (node_modules/pyodide/package.json) or the builder changes.
+# workerd's Pyodide bundle, built from npm pyodide (runtime/pyodide_bundle.py); rebuilt after each
+# npm install (package.json pins pyodide) and when the builder changes.
 PYODIDE_BUNDLE := .cache/pyodide-bundle/pyodide_dev.capnp.bin
 
 .PHONY: install dev test test-unit test-http bench lint vendor dry-run deploy clean
@@ -24,7 +24,7 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(PYODIDE_BUNDLE): $(VENV)/.installed node_modules/.installed node_modules/pyodide/package.json runtime/pyodide_bundle.py
+$(PYODIDE_BUNDLE): $(VENV)/.installed node_modules/.installed runtime/pyodide_bundle.py
 	$(PY) runtime/pyodide_bundle.py --out $@
 
 # The same SDK wheel deploy uploads; the local runtime loads it from here too.
