@@ -267,7 +267,8 @@ async function main() {
     ],
   });
   const mf = new Miniflare(options);
-  cleanups.push(() => mf.dispose());
+  // After a failed start, dispose rejects with the start's error, which main() reports.
+  cleanups.push(() => mf.dispose().catch(() => {}));
   const url = await mf.ready;
   try {
     snapshot.commit?.();
@@ -297,7 +298,23 @@ async function main() {
   );
 }
 
+// workerd's startup failure (e.g. the Worker raising at import) arrives as miniflare's error
+// holding workerd's JSON log lines; their messages carry the Python traceback.
+function describeStartError(e) {
+  if (e?.code !== "ERR_RUNTIME_FAILURE") return e?.stack ?? String(e);
+  return String(e.message)
+    .split("\n")
+    .map((line) => {
+      try {
+        return JSON.parse(line).message ?? line;
+      } catch {
+        return line;
+      }
+    })
+    .join("\n");
+}
+
 main().catch((e) => {
-  process.stderr.write(`✘ [ERROR] the local runtime could not start: ${e?.stack ?? e}\n`);
+  process.stderr.write(`✘ [ERROR] the local runtime could not start: ${describeStartError(e)}\n`);
   shutdown(1);
 });

@@ -148,6 +148,26 @@ def test_a_js_error_outside_the_pipeline_is_an_openai_error_not_a_bare_500(confi
 # --- process lifecycle ----------------------------------------------------------------------
 
 
+def test_a_worker_that_fails_to_import_stops_the_runtime_with_its_traceback(
+    tmp_path, emulator, runtime_spawner
+):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text("raise ValueError('bad module level code')\n")
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "broken"\nmain = "src/entry.py"\ncompatibility_date = "2026-11-01"\n'
+        'compatibility_flags = ["python_workers"]\n'
+    )
+    (tmp_path / "python_modules").symlink_to(REPO_ROOT / "python_modules")
+    proc = runtime_spawner(config=tmp_path / "wrangler.toml", ai_base_url=emulator.rest_base)
+    assert proc.proc.wait(120) == 1
+    proc.stop()
+    logs = proc.logs()
+    assert re.search(
+        r"(?s)could not start.*entry\.py\", line 1.*ValueError: bad module level code", logs
+    )
+    assert "Ready on" not in logs
+
+
 def descendants(pid: int) -> set[int]:
     """Every live process below `pid` (from /proc)."""
     children: dict[int, list[int]] = {}
