@@ -6,10 +6,9 @@ PY := $(VENV)/bin/python
 SDK_VERSION := $(shell sed -n 's/.*"workers-runtime-sdk==\([^"]*\)".*/\1/p' pyproject.toml)
 # npm scripts put node_modules/.bin first on PATH, so Node 22 from npm runs, not the system's.
 NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
-# The local runtime tracks each request with AsyncLocalStorage; on Node 22 that installs promise
-# hooks, which slow every promise (a streamed event by ~1 µs) unless this flag backs it with V8's
-# async context instead (Node 24's default). workerd has no such cost.
-NODE_FLAGS := --experimental-async-context-frame
+# workerd's Pyodide bundle, built from npm pyodide (runtime/pyodide_bundle.py); rebuilt after each
+# npm install (package.json pins pyodide) and when the builder changes.
+PYODIDE_BUNDLE := .cache/pyodide-bundle/pyodide_dev.capnp.bin
 
 # The playground's browser tests drive Debian's chromium: Playwright's own browser download
 # needs more than the package registries.
@@ -17,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install dev test test-unit test-http test-browser bench lint vendor dry-run deploy clean
 
-install: $(VENV)/.installed node_modules/.installed python_modules/.installed
+install: $(VENV)/.installed node_modules/.installed python_modules/.installed $(PYODIDE_BUNDLE)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +27,9 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+$(PYODIDE_BUNDLE): $(VENV)/.installed node_modules/.installed runtime/pyodide_bundle.py
+	$(PY) runtime/pyodide_bundle.py --out $@
 
 # The same SDK wheel deploy uploads; the local runtime loads it from here too.
 python_modules/.installed: pyproject.toml $(VENV)/.installed
@@ -42,7 +44,7 @@ $(CHROMIUM):
 	apt-get install -y chromium
 
 dev: install
-	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node $(NODE_FLAGS) runtime/dev.mjs
+	$(NPM_RUN) PYTHON=$(CURDIR)/$(PY) node runtime/dev.mjs
 
 test: install $(CHROMIUM)
 	$(PY) -m ruff check .
@@ -57,8 +59,9 @@ test-http: install
 test-browser: install $(CHROMIUM)
 	$(NPM_RUN) CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
+# BENCH_ARGS=--save rewrites bench/baseline.json with this run.
 bench: install
-	$(NPM_RUN) node $(NODE_FLAGS) bench/run.mjs
+	$(NPM_RUN) node bench/run.mjs $(BENCH_ARGS)
 	$(NPM_RUN) $(PY) -m bench.audio_upload --mb 20
 
 lint: install
@@ -74,4 +77,4 @@ deploy: install
 	$(NPM_RUN) wrangler deploy
 
 clean:
-	rm -rf $(VENV) node_modules python_modules .wrangler .pytest_cache
+	rm -rf $(VENV) node_modules python_modules .wrangler .pytest_cache .cache

@@ -5,7 +5,7 @@
 Starts the emulator in-process and, for each way the audio can reach Workers AI, a fresh
 `node runtime/dev.mjs`: whisper-large-v3-turbo as a stream (the default), turbo as base64 (what
 it gets behind AI Gateway), and whisper's JSON byte array. Each warms up with a small upload,
-then posts a WAV of `--mb` MB `--repeat` times, recording the Node process's resident memory
+then posts a WAV of `--mb` MB `--repeat` times, recording the workerd process's resident memory
 (VmRSS, Linux) before and after, its peak (VmHWM) and the request time. Prints a short table, or
 one JSON object with `--json`. Exits 1 if an upload was not answered 200.
 
@@ -39,6 +39,18 @@ FORMS = (
     ("byte array", "@cf/openai/whisper", {}),
 )
 ISOLATE_LIMIT_MB = 128  # a deployed Worker's isolate, Pyodide heap included
+
+
+def workerd_pid(parent: int) -> int:
+    """The workerd process below `parent` (dev.mjs), which holds the Worker."""
+    todo = [parent]
+    while todo:
+        pid = todo.pop()
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            if b"workerd" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]:
+                return int(child)
+            todo.append(int(child))
+    raise RuntimeError(f"no workerd process below {parent}")
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -89,7 +101,7 @@ def _measure_form(
     worker = spawn_runtime(env={"API_KEYS": API_KEY, **env}, ai_base_url=emulator_base)
     try:
         worker.wait_ready()
-        pid = worker.proc.pid
+        pid = workerd_pid(worker.proc.pid)
         transcribe(worker.base_url, model, wav_tone(1.0))  # warm: imports, first call
         runs = []
         for attempt in range(repeat):
@@ -134,7 +146,7 @@ def measure(megabytes: float, repeat: int = 2, forms: Sequence[str] | None = Non
 def table(results: dict) -> str:
     """The measurement as a short human-readable table."""
     lines = [
-        f"audio upload: {results['upload_mb']} MB WAV through the local runtime; Node RSS in MB "
+        f"audio upload: {results['upload_mb']} MB WAV through the local runtime; workerd RSS in MB "
         f"(a deployed isolate has {ISOLATE_LIMIT_MB} MB)",
         f"{'input form':<18} {'run':>3} {'status':>6} {'time s':>7} {'before':>7} "
         f"{'growth':>7} {'peak':>7}",

@@ -1,273 +1,264 @@
-// `make bench`, part 1: streaming and per-request cost, measured in one process and one run so
-// the ratios compare like with like. Variants run interleaved, round after round, so machine
-// noise hits them alike; each figure is a median.
-//   cold import ms to import the Worker (entry and every module it loads) after Pyodide boots,
-//               vs a Worker that imports only the workers SDK;
-//   streaming   µs per upstream SSE event (1,000 one-event chunks, Workers AI's native shape):
-//               bare pass-through, two JavaScript transforms doing the same job as the Worker,
-//               the Worker's transcoder (jsbridge + sse_splice.mjs + chatstream.ChatStream) on native
-//               and OpenAI-shaped events, on thought, with a stop sequence, with every event
-//               through Python, and a whole streaming chat (and Responses) request through
-//               the Worker;
-//   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
-// Workers AI is an in-memory fake behind the real local `Ai` shim: no network, no emulator.
+// `make bench`, part 1: the Worker's CPU cost on workerd, against JavaScript references, in ONE
+// workerd process serving every variant on its own port. Every variant gets the same `env.AI`:
+// a JS wrapped binding answering from memory (bench/workers/fake-ai.mjs: 1,000 one-event SSE
+// chunks per stream), so no network and no emulator are involved.
+//
+// CPU is the workerd process's (utime + stime from /proc/<pid>/stat, all threads) over a batch
+// of requests, minus the idle rate measured before; the client runs in this Node process and is
+// not counted. Variants run interleaved in a new seeded order each round, so machine noise hits
+// them alike; figures are medians over rounds, ratios are taken within a round.
+//   streaming   µs of CPU per upstream event: bare JS pass-through, a JS one-stage
+//               TransformStream doing the Worker's SSE rewrite, a Python Worker passing the
+//               stream through, and this Worker's streamed chat (sse_splice.mjs + sse.py);
+//   per request µs of CPU for a non-streaming chat vs a Python Worker that only calls
+//               env.AI.run;
+//   first byte  ms from sending a streamed request to its first body chunk.
+// The run is compared with bench/baseline.json; `--save` rewrites that file.
+
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Ai } from "../runtime/ai.mjs";
-import { compatFlagsFor } from "../runtime/settings.mjs";
-import { bootPyodide, loadWorker } from "../runtime/worker.mjs";
+import { readWranglerConfig } from "../runtime/config.mjs";
+import { workerModules } from "../runtime/modules.mjs";
+import { localCompatFlags } from "../runtime/settings.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
-const encoder = new TextEncoder();
+const BENCH = path.join(ROOT, "bench");
+const require = createRequire(import.meta.url);
+const EVENTS = 1000; // per stream, fixed in fake-ai.mjs
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const SEED = Number(process.env.BENCH_SEED ?? 12345);
+const TICK_S = 0.01; // /proc clock ticks (USER_HZ = 100 on Linux)
+const BASELINE = path.join(BENCH, "baseline.json");
 
-const TAIL = encoder.encode(
-  'data: {"response":"","usage":{"prompt_tokens":9,"completion_tokens":1000,"total_tokens":1009}}\n\ndata: [DONE]\n\n',
-);
-const EVENT_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
-  encoder.encode(`data: {"response":" word${i}","p":"${"abcdefghijklmnopqrstuvwxyz".slice(0, 6 + (i % 20))}"}\n\n`),
-);
+// name: [port service, path, requests per sample, streamed?, extra chat fields]; each sample is
+// ~1-3 s of CPU, so the 10 ms clock tick is well under 1 % of it.
+const STREAMING = {
+  bare: ["bare", "/", 60, true],
+  jsTransform: ["js", "/", 30, true],
+  pythonPassThrough: ["direct", "/?stream=1", 60, true],
+  worker: ["worker", "/v1/chat/completions", 40, true],
+  // A stop sequence whose first letter is in every event: each event goes through Python, as
+  // tool-call argument fragments do.
+  workerPython: ["worker", "/v1/chat/completions", 10, true, { stop: ["wordless"] }],
+};
+const PER_REQUEST = {
+  direct: ["direct", "/", 200, false],
+  chat: ["worker", "/v1/chat/completions", 200, false],
+};
 
-const OPENAI_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
-  encoder.encode(
-    `data: {"id":"chatcmpl-u","object":"chat.completion.chunk","created":1,"model":"@cf/qwen/qwen3-30b-a3b-fp8","choices":[{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}]}\n\n`,
-  ),
-);
+const q = JSON.stringify; // a capnp text string literal is a JSON string literal
+let configDir; // `embed` paths are relative to the config file (absolute ones to import paths)
+const embed = (file) => `embed ${q(path.relative(configDir, file))}`;
 
-/** Workers AI's stream: one event per network chunk, as tokens arrive in production. Native
- * events by default; OpenAI-shaped ones (qwen3, glm, gemma-4...) with `chunks = OPENAI_CHUNKS`. */
-function upstream(chunks = EVENT_CHUNKS) {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++]);
-      else {
-        controller.enqueue(TAIL);
-        controller.close();
-      }
-    },
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
   });
 }
 
-async function drain(stream) {
-  const reader = stream.getReader();
+async function workerdConfig(ports) {
+  const config = await readWranglerConfig(path.join(ROOT, "wrangler.toml"));
+  const date = config.raw.compatibility_date;
+  const pythonFlags = localCompatFlags(config.raw.compatibility_flags ?? []).flags;
+  const ai = '(name = "AI", wrapped = (moduleName = "bench:fake-ai"))';
+  const module = ({ name, type, path: file }) => {
+    const field = { python: "pythonModule", esm: "esModule", buffer: "data", text: "text" }[type];
+    return `(name = ${q(name)}, ${field} = ${embed(file)})`;
+  };
+  const worker = (modules, flags, bindings) =>
+    `(modules = [${modules.join(", ")}], compatibilityDate = ${q(date)}, ` +
+    `compatibilityFlags = [${flags.map(q).join(", ")}], bindings = [${bindings.join(", ")}])`;
+  const services = {
+    bare: worker([module({ name: "bare.mjs", type: "esm", path: path.join(BENCH, "workers", "bare.mjs") })], [], [ai]),
+    js: worker([module({ name: "js.mjs", type: "esm", path: path.join(BENCH, "workers", "js-transform.mjs") })], [], [ai]),
+    direct: worker(
+      workerModules(config)
+        .filter((m) => m.name.startsWith("python_modules/"))
+        .map(module)
+        .toSpliced(0, 0, module({ name: "direct.py", type: "python", path: path.join(BENCH, "workers", "direct.py") })),
+      pythonFlags,
+      [ai],
+    ),
+    worker: worker(workerModules(config).map(module), pythonFlags, [ai, '(name = "API_KEYS", text = "sk-bench")']),
+  };
+  return [
+    'using Workerd = import "/workerd/workerd.capnp";',
+    "const config :Workerd.Config = (",
+    `  services = [${Object.entries(services).map(([n, w]) => `(name = ${q(n)}, worker = ${w})`).join(",\n    ")}],`,
+    `  sockets = [${Object.entries(ports).map(([n, p]) => `(name = ${q(n)}, address = "127.0.0.1:${p}", http = (), service = ${q(n)})`).join(",\n    ")}],`,
+    `  extensions = [(modules = [(name = "bench:fake-ai", esModule = ${embed(path.join(BENCH, "workers", "fake-ai.mjs"))}, internal = true)])],`,
+    ");",
+    "",
+  ].join("\n");
+}
+
+function cpuTicks(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop().trim().split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function request(port, [, urlPath, , streamed, extra], firstByte) {
+  const chat = urlPath.startsWith("/v1/");
+  const t0 = performance.now();
+  const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+    method: chat ? "POST" : "GET",
+    headers: chat ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
+    body: chat
+      ? JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], stream: streamed, ...extra })
+      : undefined,
+  });
+  if (response.status !== 200) throw new Error(`${urlPath}: ${response.status} ${await response.text()}`);
+  const reader = response.body.getReader();
+  let first = true;
   for (;;) {
     const { done } = await reader.read();
+    if (first) {
+      firstByte?.push(performance.now() - t0);
+      first = false;
+    }
     if (done) return;
   }
 }
 
-const BASE = { id: "chatcmpl-bench", object: "chat.completion.chunk", created: 0, model: "@cf/x" };
-const FINAL = 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Per event: split, JSON.parse, build the OpenAI chunk, JSON.stringify. */
-function rewriteEvents(text, emit) {
-  const events = text.split("\n\n");
-  const rest = events.pop();
-  for (const event of events) {
-    const data = event.slice(6);
-    if (data === "[DONE]") continue;
-    const parsed = JSON.parse(data);
-    if (parsed.response) {
-      const choices = [{ index: 0, delta: { content: parsed.response }, logprobs: null, finish_reason: null }];
-      emit(`data: ${JSON.stringify({ ...BASE, choices })}\n\n`);
+async function main() {
+  const names = ["bare", "js", "direct", "worker"];
+  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workerd-"));
+  configDir = dir;
+  const configPath = path.join(dir, "config.capnp");
+  fs.writeFileSync(configPath, await workerdConfig(ports));
+  const t0 = performance.now();
+  const workerd = spawn(
+    require("workerd").default,
+    ["serve", "--experimental", `--pyodide-bundle-disk-cache-dir=${path.join(ROOT, ".cache", "pyodide-bundle")}`, configPath],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const stop = () => workerd.exitCode === null && workerd.kill("SIGTERM");
+  process.on("exit", stop);
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+
+  // Python Workers import their modules on the first request; warm every variant up.
+  for (;;) {
+    try {
+      await request(ports.worker, PER_REQUEST.chat);
+      break;
+    } catch {
+      if (workerd.exitCode !== null) throw new Error("workerd exited");
+      await sleep(200);
     }
   }
-  return rest;
-}
+  const startS = (performance.now() - t0) / 1000;
+  const variants = { ...STREAMING, ...PER_REQUEST };
+  for (const spec of Object.values(variants)) for (let i = 0; i < 5; i++) await request(ports[spec[0]], spec);
 
-/** JavaScript, shaped like the Worker: one TransformStream, bytes in and out. */
-function jsOneStage(source) {
-  let buffer = "";
-  const decoder = new TextDecoder();
-  return source.pipeThrough(
-    new TransformStream({
-      transform(bytes, controller) {
-        let out = "";
-        buffer = rewriteEvents(buffer + decoder.decode(bytes, { stream: true }), (e) => (out += e));
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-      flush(controller) {
-        controller.enqueue(encoder.encode(FINAL));
-      },
-    }),
-  );
-}
+  await sleep(500);
+  const idle0 = cpuTicks(workerd.pid);
+  const idleT0 = performance.now();
+  await sleep(3000);
+  const idlePerS = (cpuTicks(workerd.pid) - idle0) / ((performance.now() - idleT0) / 1000);
 
-/** JavaScript, the common style: TextDecoderStream -> TransformStream -> TextEncoderStream. */
-function jsThreeStage(source) {
-  let buffer = "";
-  return source
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(
-      new TransformStream({
-        transform(text, controller) {
-          buffer = rewriteEvents(buffer + text, (e) => controller.enqueue(e));
-        },
-        flush(controller) {
-          controller.enqueue(FINAL);
-        },
-      }),
-    )
-    .pipeThrough(new TextEncoderStream());
-}
-
-function fakeWorkersAi(answer) {
-  return new Ai({
-    baseUrl: "http://workers-ai.invalid/client/v4",
-    accountId: "bench",
-    token: "bench",
-    fetchImpl: async (_url, init) =>
-      JSON.parse(init.body).stream
-        ? new Response(upstream(), { headers: { "content-type": "text/event-stream" } })
-        : new Response(JSON.stringify({ result: answer, success: true, errors: [], messages: [] }), {
-            headers: { "content-type": "application/json" },
-          }),
-  });
-}
-
-const importMs = {};
-
-/** A Worker on its own Pyodide; records how long importing its entry module took. */
-async function worker(srcDir) {
-  const env = { API_KEYS: "sk-bench" };
-  const pyodide = await bootPyodide({ snapshotDir: path.join(ROOT, ".wrangler", "local-runtime") });
-  const t0 = performance.now();
-  const loaded = await loadWorker({
-    srcDir,
-    pythonModulesDir: path.join(ROOT, "python_modules"),
-    mainModule: "entry",
-    compatFlags: compatFlagsFor("2026-11-01", ["python_workers"]),
-    env,
-    pyodidePromise: Promise.resolve(pyodide),
-  });
-  importMs[srcDir] = performance.now() - t0;
-  env.AI = fakeWorkersAi({
-    response: "Hello there!",
-    usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-  });
-  return loaded;
-}
-
-function chatRequest(stream) {
-  return new Request("http://bench.local/v1/chat/completions", {
-    method: "POST",
-    headers: { authorization: "Bearer sk-bench", "content-type": "application/json" },
-    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], stream }),
-  });
-}
-
-function responsesRequest() {
-  return new Request("http://bench.local/v1/responses", {
-    method: "POST",
-    headers: { authorization: "Bearer sk-bench", "content-type": "application/json" },
-    body: JSON.stringify({ model: "gpt-4o-mini", input: "Hi", stream: true, store: false }),
-  });
-}
-
-async function interleaved(variants, rounds) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const run of Object.values(variants)) await run(); // warm-up
-  const order = Object.entries(variants);
-  let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (let r = 0; r < rounds; r++) {
-    // A new order each round (a fixed seed, so runs compare): a variant run right after a
-    // heavy allocator pays for its garbage, so none may always follow the same neighbour.
+  const firstByte = Object.fromEntries(Object.keys(STREAMING).map((k) => [k, []]));
+  const rounds = [];
+  const order = Object.keys(variants);
+  let seed = SEED;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let r = 0; r < ROUNDS; r++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    for (const [name, run] of order) {
-      const t0 = performance.now();
-      await run();
-      samples[name].push(performance.now() - t0);
+    const round = {};
+    for (const name of order) {
+      const spec = variants[name];
+      const [service, , count, streamed] = spec;
+      const c0 = cpuTicks(workerd.pid);
+      const w0 = performance.now();
+      for (let i = 0; i < count; i++) await request(ports[service], spec, streamed ? firstByte[name] : null);
+      const wallS = (performance.now() - w0) / 1000;
+      const cpuS = Math.max(0, (cpuTicks(workerd.pid) - c0 - idlePerS * wallS) * TICK_S);
+      round[name] = (cpuS * 1e6) / (count * (streamed ? EVENTS : 1)); // µs per event / request
+      samples[name].push(round[name]);
     }
+    rounds.push(round);
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
+  stop();
+
+  const result = {
+    workerd: require("workerd/package.json").version,
+    pyodide: require("pyodide/package.json").version,
+    cpus: os.cpus().length,
+    rounds: ROUNDS,
+    startupS: Number(startS.toFixed(2)),
+    idleTicksPerS: Number(idlePerS.toFixed(3)),
+    usPerEvent: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(samples[k]).toFixed(3))])),
+    usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, Number(median(samples[k]).toFixed(1))])),
+    ratios: {
+      workerOverJsTransform: Number(median(rounds.map((r) => r.worker / r.jsTransform)).toFixed(2)),
+      workerOverBare: Number(median(rounds.map((r) => r.worker / r.bare)).toFixed(2)),
+      workerOverPythonPassThrough: Number(median(rounds.map((r) => r.worker / r.pythonPassThrough)).toFixed(2)),
+      pythonPathOverWorker: Number(median(rounds.map((r) => r.workerPython / r.worker)).toFixed(2)),
+      chatOverDirect: Number(median(rounds.map((r) => r.chat / r.direct)).toFixed(2)),
+    },
+    firstByteMs: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(firstByte[k]).toFixed(2))])),
+  };
+  report(result);
+  if (process.argv.includes("--save")) {
+    fs.writeFileSync(BASELINE, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`saved ${path.relative(process.cwd(), BASELINE)}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const app = await worker(path.join(ROOT, "src"));
-const direct = await worker(path.join(ROOT, "bench", "direct"));
-// The Worker's transcoder exactly as a streamed reply builds it (jsbridge + sse_splice.mjs +
-// chatstream.ChatStream): for content, for thought (a native reasoning model before `</think>`), with
-// stop sequences, and with every event through Python.
-const transcoder = await app.pyodide.runPythonAsync(`
-from bridge import adapter
-from mapping import chatstream
-splicer = await adapter._splicer()
+function report(result) {
+  const baseline = fs.existsSync(BASELINE) ? JSON.parse(fs.readFileSync(BASELINE, "utf8")) : null;
+  const row = (label, value, old) => {
+    const delta = old ? `  (baseline ${old}, ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%)` : "";
+    console.log(`  ${label.padEnd(52)}${String(value).padStart(9)}${delta}`);
+  };
+  const labels = {
+    bare: "bare JS pass-through",
+    jsTransform: "JS one-stage TransformStream (same SSE rewrite)",
+    pythonPassThrough: "Python Worker passing the stream through",
+    worker: "this Worker, streamed chat",
+    workerPython: "this Worker, every event through Python (a stop)",
+    direct: "Python Worker that only calls env.AI.run",
+    chat: "this Worker, POST /v1/chat/completions",
+    workerOverJsTransform: "this Worker / JS TransformStream",
+    workerOverBare: "this Worker / bare pass-through",
+    workerOverPythonPassThrough: "this Worker / Python pass-through",
+    pythonPathOverWorker: "every event through Python / this Worker",
+    chatOverDirect: "chat / env.AI.run-only Python Worker",
+  };
+  console.log(
+    `workerd ${result.workerd}, Pyodide ${result.pyodide}, ${result.cpus} CPUs, ${result.rounds} rounds; ` +
+      `all four Workers served in ${result.startupS} s; idle ${result.idleTicksPerS} ticks/s subtracted`,
+  );
+  for (const [title, key] of [
+    [`Streaming: workerd CPU µs per upstream event (${EVENTS}-event streams), medians`, "usPerEvent"],
+    ["Non-streaming: workerd CPU µs per request, medians", "usPerRequest"],
+    ["Within-round ratios, medians", "ratios"],
+    ["Time to first byte, ms, medians", "firstByteMs"],
+  ]) {
+    console.log(title);
+    for (const [k, v] of Object.entries(result[key])) row(labels[k] ?? k, v, baseline?.[key]?.[k]);
+  }
+}
 
-def transcode(stream, stops=(), think_tags=False):
-    chat = chatstream.ChatStream(
-        completion_id="chatcmpl-bench",
-        created=0,
-        model="@cf/x",
-        max_tokens=10**6,
-        stops=stops,
-        think_tags=think_tags,
-    )
-    return adapter._transcoded(splicer, adapter.JsStream(stream), chat, 0)
-
-transcode
-`);
-// A stop sequence that never starts in the bench's text, and one whose first letter is in
-// every event (so every event goes through Python, as tool-call deltas do).
-const NEVER = app.pyodide.toPy(["@@never@@"]);
-const EVERY = app.pyodide.toPy(["wordless"]);
-
-const stream = await interleaved(
-  {
-    bare: () => drain(new Response(upstream()).body),
-    jsOne: () => drain(jsOneStage(upstream())),
-    jsThree: () => drain(jsThreeStage(upstream())),
-    worker: () => drain(transcoder(upstream())),
-    workerOpenai: () => drain(transcoder(upstream(OPENAI_CHUNKS))),
-    thought: () => drain(transcoder.callKwargs(upstream(), { think_tags: true })),
-    stops: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
-    python: () => drain(transcoder.callKwargs(upstream(), { stops: EVERY })),
-    request: async () => drain((await app.fetch(chatRequest(true))).body),
-    responses: async () => drain((await app.fetch(responsesRequest())).body),
-  },
-  ROUNDS,
-);
-const us = Object.fromEntries(Object.entries(stream).map(([k, ms]) => [k, (ms * 1000) / EVENTS]));
-
-const batch = (w, make) => async () => {
-  for (let i = 0; i < REQUESTS; i++) await (await w.fetch(make())).arrayBuffer();
-};
-const perRequest = await interleaved(
-  { direct: batch(direct, () => new Request("http://bench.local/")), chat: batch(app, () => chatRequest(false)) },
-  ROUNDS,
-);
-const directUs = (perRequest.direct * 1000) / REQUESTS;
-const chatUs = (perRequest.chat * 1000) / REQUESTS;
-
-const row = (label, x) => console.log(`  ${label.padEnd(54)}${x.toFixed(1).padStart(8)}`);
-const ratio = (label, x, target) =>
-  console.log(`  ${label.padEnd(34)}${x.toFixed(2)}  target ≤ ${target.toFixed(2)}: ${x <= target ? "met" : "MISSED"}`);
-console.log("Cold import after Pyodide boots (ms, one sample each)");
-row("Worker importing only the workers SDK", importMs[path.join(ROOT, "bench", "direct")]);
-row("this Worker (entry, routes, every handler)", importMs[path.join(ROOT, "src")]);
-console.log(`Streaming: ${EVENTS} one-event chunks, median of ${ROUNDS} interleaved rounds, µs per event`);
-row("bare pass-through (Response of the upstream)", us.bare);
-row("JavaScript, one TransformStream (bytes in/out)", us.jsOne);
-row("JavaScript, TextDecoder/Transform/TextEncoder streams", us.jsThree);
-row("Worker transcoder (sse_splice.mjs + chatstream.ChatStream)", us.worker);
-row("Worker transcoder, OpenAI-shaped events (qwen3, glm)", us.workerOpenai);
-row("Worker transcoder, native events inside <think>", us.thought);
-row("Worker transcoder, with a stop sequence", us.stops);
-row("every event through Python (a stop starting in each)", us.python);
-row("whole streaming chat request through the Worker", us.request);
-row("whole streaming Responses request through the Worker", us.responses);
-ratio("worker / JavaScript one-stage", us.worker / us.jsOne, 1);
-ratio("worker / JavaScript three-stage", us.worker / us.jsThree, 1);
-ratio("worker / bare pass-through", us.worker / us.bare, 6);
-console.log(`Non-streaming: ${REQUESTS} requests × ${ROUNDS} interleaved rounds, µs per request`);
-row("Worker that only calls env.AI.run", directUs);
-row("POST /v1/chat/completions", chatUs);
-ratio("overhead, ms", (chatUs - directUs) / 1000, 1);
-process.exit(0);
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,6 +1,9 @@
 // `env.AI` for the local runtime: the Workers AI binding's JS surface (workerd ai-api.ts,
-// docs/workers-ai.md §1.1-1.3) implemented over Cloudflare's REST API, so one code path serves
-// both the local emulator and a real account.
+// workers-ai.md §1.1-1.3) implemented over Cloudflare's REST API, so one code path serves
+// both the local emulator and a real account. workerd loads this file as the internal module
+// of a *wrapped binding* (runtime/miniflare-plugin.mjs): the default export receives the inner
+// bindings (`upstream`, a network service; `target`, where to send requests) and returns the
+// binding object. It is plain JS with no Node imports, so Node tests can import it too.
 //
 // The class must be literally named `Ai`: the SDK's _EnvWrapper recognises bindings by
 // constructor name and only then converts dict arguments to plain JS objects and JSON
@@ -29,8 +32,7 @@ const BINDING_ONLY_OPTIONS = new Set([
   "sessionOptions",
   "returnRawResponse",
   "websocket",
-  // AI Gateway routing is not emulated; the option is accepted and ignored (README).
-  "gateway",
+  "gateway", // routing, not a model option: see #gatewayUrl
 ]);
 
 function queryValue(value) {
@@ -42,9 +44,13 @@ function isStreamLike(value) {
 }
 
 export class Ai {
-  constructor({ baseUrl, accountId, token, fetchImpl = globalThis.fetch }) {
+  // `gatewayBaseUrl` (a real account) sends calls with `options.gateway` through AI Gateway's
+  // Workers AI endpoint, as the binding does; without it (the emulator) the gateway options
+  // travel as the `gateway` query parameter, which the emulator records as a run option.
+  constructor({ baseUrl, accountId, token, gatewayBaseUrl = null, fetchImpl = globalThis.fetch }) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.accountId = accountId;
+    this.gatewayBaseUrl = gatewayBaseUrl;
     secrets.set(this, { token, fetchImpl });
     this.lastRequestId = null;
     this.aiGatewayLogId = null;
@@ -128,9 +134,15 @@ export class Ai {
       init.body = JSON.stringify(inputs);
     }
 
+    const gatewayId = options.gateway?.id;
+    if (gatewayId && !this.gatewayBaseUrl) query.set("gateway", queryValue(options.gateway));
     const qs = query.size ? `?${query}` : "";
+    const url =
+      gatewayId && this.gatewayBaseUrl
+        ? `${this.gatewayBaseUrl}/${encodeURIComponent(this.accountId)}/${encodeURIComponent(gatewayId)}/workers-ai/${model}${qs}`
+        : this.#url(`/ai/run/${model}${qs}`);
     const { fetchImpl } = secrets.get(this);
-    const res = await fetchImpl(this.#url(`/ai/run/${model}${qs}`), init);
+    const res = await fetchImpl(url, init);
     this.lastRequestId = res.headers.get("cf-ai-req-id");
     this.aiGatewayLogId = res.headers.get("cf-aig-log-id");
     this.lastRequestHttpStatusCode = res.status;
@@ -207,28 +219,7 @@ function isEnvelope(data) {
   );
 }
 
-// Chooses where `env.AI` sends requests. Returns {mode, baseUrl, accountId, token, describe}.
-export function resolveAiTarget(env = process.env) {
-  const accountId = env.CLOUDFLARE_ACCOUNT_ID;
-  const token = env.CLOUDFLARE_API_TOKEN;
-  if (env.AI_BASE_URL) {
-    return {
-      mode: "explicit",
-      baseUrl: env.AI_BASE_URL,
-      accountId: accountId || "local",
-      // REST requires a bearer token; the emulator accepts any.
-      token: token || "local",
-      describe: `Workers AI: ${env.AI_BASE_URL} (AI_BASE_URL), account ${accountId || "local"}`,
-    };
-  }
-  if (accountId && token) {
-    return {
-      mode: "remote",
-      baseUrl: "https://api.cloudflare.com/client/v4",
-      accountId,
-      token,
-      describe: `Workers AI: remote account ${accountId} (api.cloudflare.com; uses your neurons)`,
-    };
-  }
-  return { mode: "emulator", accountId: accountId || "local", token: "local" };
+// The wrapped binding's entry point (workerd calls it with the inner bindings).
+export default function makeBinding({ upstream, target }) {
+  return new Ai({ ...target, fetchImpl: (url, init) => upstream.fetch(url, init) });
 }

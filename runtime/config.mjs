@@ -1,10 +1,9 @@
-// Reads the wrangler config and builds the Worker's `env`: [vars] < .dev.vars < process env.
+// Reads the wrangler config and builds the Worker's vars: [vars] < .dev.vars < process env.
 
 import fs from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 
-import { DOCUMENTED_SETTINGS, compatFlagsFor } from "./settings.mjs";
+import { DOCUMENTED_SETTINGS } from "./settings.mjs";
 
 export function parseDotenv(text) {
   const out = {};
@@ -26,28 +25,15 @@ export function parseDotenv(text) {
   return out;
 }
 
-export async function readWranglerConfig(configPath, wranglerModule) {
+/** {configPath, configDir, raw}: the config as wrangler reads it (TOML, JSON or JSONC). */
+export async function readWranglerConfig(configPath) {
   if (!fs.existsSync(configPath)) throw new Error(`config file ${configPath} not found`);
-  const rawConfig = wranglerModule
-    ? (await wranglerModule).experimental_readRawConfig({ config: configPath }).rawConfig
-    : await new Promise((resolve, reject) => {
-    const thread = new Worker(new URL("./config-thread.mjs", import.meta.url), { workerData: { configPath } });
-    thread.once("message", (m) => (m.error ? reject(new Error(m.error)) : resolve(m.rawConfig)));
-    thread.once("error", reject);
-  });
-  const configDir = path.dirname(configPath);
-  if (!rawConfig.main) throw new Error(`${configPath} has no \`main\``);
-  const main = path.resolve(configDir, rawConfig.main);
-  if (!main.endsWith(".py")) throw new Error(`main ${rawConfig.main} is not a Python module`);
-  const date = rawConfig.compatibility_date ?? "2026-11-01";
-  return {
-    raw: rawConfig,
-    configDir,
-    srcDir: path.dirname(main),
-    mainModule: path.basename(main, ".py"),
-    compatFlags: compatFlagsFor(date, rawConfig.compatibility_flags ?? []),
-    compatibilityDate: date,
-  };
+  const { experimental_readRawConfig } = await import("wrangler");
+  const { rawConfig } = experimental_readRawConfig({ config: configPath });
+  if (!rawConfig.main?.endsWith(".py")) {
+    throw new Error(`${configPath}: main ${rawConfig.main} is not a Python module`);
+  }
+  return { configPath, configDir: path.dirname(configPath), raw: rawConfig };
 }
 
 function coerceOverride(original, value) {
@@ -76,26 +62,4 @@ export function buildVars({ raw, configDir }, processEnv = process.env) {
     }
   }
   return { vars, devVarsLoaded: Object.keys(devVars).length > 0, overridden };
-}
-
-// R2/KV bindings for getPlatformProxy. Returns a wrangler JSON config holding only those, so
-// the proxy never sees `ai` (which would open a remote session) or [vars] (which we own).
-export function localBindingsConfig({ raw }, extraR2 = [], extraKv = []) {
-  const r2 = [...(raw.r2_buckets ?? [])];
-  for (const name of extraR2) {
-    if (!r2.some((b) => b.binding === name)) {
-      r2.push({ binding: name, bucket_name: `local-${name.toLowerCase().replace(/_/g, "-")}` });
-    }
-  }
-  const kv = [...(raw.kv_namespaces ?? [])].map((b) => ({ ...b, id: b.id ?? `local-${b.binding}` }));
-  for (const name of extraKv) {
-    if (!kv.some((b) => b.binding === name)) kv.push({ binding: name, id: `local-${name}` });
-  }
-  if (!r2.length && !kv.length) return null;
-  return {
-    name: raw.name ?? "worker",
-    compatibility_date: raw.compatibility_date,
-    r2_buckets: r2.map(({ binding, bucket_name }) => ({ binding, bucket_name: bucket_name ?? binding.toLowerCase() })),
-    kv_namespaces: kv.map(({ binding, id }) => ({ binding, id })),
-  };
 }

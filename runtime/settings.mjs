@@ -23,46 +23,39 @@ export const DOCUMENTED_SETTINGS = Object.freeze([
   "IMAGE_URL_HOSTS",
   "MAX_IMAGE_URLS",
   "KEY_POLICIES",
+  "RESPONSES_TTL_SECONDS",
 ]);
 
-// Python-related compatibility flags and the date from which `python_workers` implies them
-// (workerd compatibility-date.capnp; python-workers.md §1.3). `_cloudflare_compat_flags` is
-// built from this so the SDK sees the same flags as production for the configured date.
-export const PYTHON_FLAG_DATES = Object.freeze([
-  ["python_workers_force_new_vendor_path", "2025-08-11"],
-  ["python_workflows", "2025-09-20"],
-  ["python_workers_20250116", "2025-09-29"],
-  ["python_dedicated_snapshot", "2025-10-16"],
-  ["python_check_rng_state", "2025-12-16"],
-  ["python_request_headers_preserve_commas", "2026-02-17"],
-  ["python_workflows_implicit_dependencies", "2026-02-25"],
-  ["enable_python_external_sdk", "2026-04-21"],
-  ["python_process_pth_files", "2026-05-26"],
-  ["python_workers_314", "2026-09-08"],
+// Compatibility flags added locally, and why (workerd-offline.md §2). workerd runs the highest
+// enabled Python release; production's (python_workers_314 for dates from 2026-09-08) must be
+// downloaded and matches a hash compiled into the binary, so locally the unchecked `dev` release
+// runs instead, from a bundle built out of npm pyodide. In this workerd `dev` is the same
+// Pyodide 314.0.6.
+export const LOCAL_COMPAT_FLAGS = Object.freeze([
+  ["python_workers_development", "selects the `dev` Pyodide bundle built locally (production's is downloaded and hash-checked)"],
+  ["no_python_workers_20250116", "implied by the date; would outrank `dev`"],
+  ["no_python_workers_314", "implied by the date; would outrank `dev`"],
+  ["python_dedicated_snapshot", "implied in production by python_workers_20250116, switched off above; added back"],
 ]);
 
-// Which Pyodide production runs for a set of flags (python-workers.md §1.3/§1.4 and the
-// correction in local-runtime.md): checked newest first.
-export const PYODIDE_BY_FLAG = Object.freeze([
-  ["python_workers_314", "314.0.6"],
-  ["python_workers_20250116", "0.28.2"],
-  ["python_workers", "0.26.0a2"],
+// Python releases by flag, newest first, and the date from which `python_workers` implies them
+// (workerd compatibility-date.capnp; the correction in local-runtime.md).
+const PYTHON_RELEASES = Object.freeze([
+  ["python_workers_314", "2026-09-08", "314.0.6"],
+  ["python_workers_20250116", "2025-09-29", "0.28.2"],
 ]);
 
-export function compatFlagsFor(date, explicitFlags = []) {
-  const flags = { python_workers: explicitFlags.includes("python_workers") };
-  for (const [flag, since] of PYTHON_FLAG_DATES) {
-    flags[flag] =
-      !explicitFlags.includes(`no_${flag}`) &&
-      (explicitFlags.includes(flag) || (flags.python_workers && date >= since));
+/** The Pyodide production runs for a compatibility date and flags. */
+export function productionPyodide(date, flags) {
+  for (const [flag, since, version] of PYTHON_RELEASES) {
+    if (flags.includes(`no_${flag}`)) continue;
+    if (flags.includes(flag) || date >= since) return version;
   }
-  for (const flag of explicitFlags) {
-    if (!flag.startsWith("no_")) flags[flag] = true;
-  }
-  return flags;
+  return "0.26.0a2";
 }
 
-export function pyodideVersionFor(flags) {
-  for (const [flag, version] of PYODIDE_BY_FLAG) if (flags[flag]) return version;
-  return null;
+/** The flags workerd gets locally, and the ones that differ from production (with why). */
+export function localCompatFlags(flags) {
+  const added = LOCAL_COMPAT_FLAGS.filter(([flag]) => !flags.includes(flag));
+  return { flags: [...flags, ...added.map(([flag]) => flag)], added };
 }

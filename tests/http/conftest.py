@@ -1,6 +1,7 @@
 """Fixtures for HTTP tests: the Workers AI emulator and the Worker on the local runtime.
 
-Every HTTP test talks to `base_url`, which is the local runtime (`node runtime/dev.mjs`) unless
+Every HTTP test talks to `base_url`, which is the local runtime (`node runtime/dev.mjs`, the
+Worker on workerd) unless
 `WORKER_BASE_URL` points the suite at `wrangler dev` or a deployment (then `WORKER_API_KEY`
 gives the key, and tests that need the emulator's fault controls are skipped).
 
@@ -32,9 +33,10 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
-NODE = NODE_BIN / "node"  # Node 22 from npm; the system node is too old for the runtime
+NODE = NODE_BIN / "node"  # Node 22 from npm; the system node is too old for miniflare
 DEV_MJS = REPO_ROOT / "runtime" / "dev.mjs"
-READY_TIMEOUT_S = 60.0
+# workerd boots Pyodide and imports the Worker before it listens: ~25 s on a busy 2-core box.
+READY_TIMEOUT_S = 180.0
 DEFAULT_API_KEYS = "sk-test-1,sk-test-2"
 
 _READY = re.compile(r"Ready on (http://\S+)")
@@ -156,8 +158,7 @@ def spawn_runtime(
     extra_args: Iterable[str] = (),
 ) -> WorkerProcess:
     """Start `node runtime/dev.mjs --port 0` (not cached, not waited for)."""
-    # As `make dev` runs it: see NODE_FLAGS in the Makefile.
-    args = [str(NODE), "--experimental-async-context-frame", str(DEV_MJS), "--port", "0"]
+    args = [str(NODE), str(DEV_MJS), "--port", "0"]
     for name in r2:
         args += ["--r2", name]
     for name in kv:

@@ -215,7 +215,9 @@ def test_ai_gateway_gets_base64_json(start_worker, emulator_control, wav):
     )
     assert (response.status, response.json()) == (200, {"text": TEXT})
     [run] = runs(emulator_control)
-    assert (run["model"], run["content_type"], run["query"]) == (TURBO, "application/json", {})
+    # The local binding passes run options the emulator records: the gateway is among them.
+    assert (run["model"], run["content_type"]) == (TURBO, "application/json")
+    assert run["query"] == {"gateway": '{"id":"gw-test"}'}
     assert run["inputs"] == {
         "audio": base64.b64encode(wav).decode(),
         "task": "transcribe",
