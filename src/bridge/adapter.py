@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import _pyodide_entrypoint_helper
 import js
 import workers
 from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
@@ -363,11 +362,12 @@ def _settings_vars(env: Any) -> dict[str, str]:
 _splice_module: Any = None
 
 
-async def _splicer() -> Any:
-    """sse_splice.mjs, an ES module in the Worker bundle, imported once per isolate."""
+def _splicer() -> Any:
+    """sse_splice.mjs, an ES module in the Worker bundle, imported once per isolate through the
+    SDK's public import (workerd resolves the name from the bundle root)."""
     global _splice_module
     if _splice_module is None:
-        _splice_module = await _pyodide_entrypoint_helper.doAnImport("bridge/sse_splice.mjs")
+        _splice_module = workers.import_from_javascript("bridge/sse_splice.mjs")
     return _splice_module
 
 
@@ -437,7 +437,7 @@ async def _to_response(reply: Reply) -> Response:
             raise TypeError("stream replies need a stream from a binding")
         if body.transform:
             idle_ms = int(body.idle_timeout_s * 1000)
-            body = _transcoded(await _splicer(), source, body.transform, idle_ms)
+            body = _transcoded(_splicer(), source, body.transform, idle_ms)
         else:
             body = source.js
     elif isinstance(body, StoredObject):

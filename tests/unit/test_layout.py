@@ -17,7 +17,7 @@ ALLOWED = {
     "handlers": {"upstream", "mapping", "core", "formats"},
     "bridge": {"app", "mapping", "core"},
 }
-PLATFORM = {"js", "pyodide", "workers", "_pyodide_entrypoint_helper"}
+PLATFORM = {"js", "pyodide", "workers", "_pyodide_entrypoint_helper"}  # only bridge/ uses them
 INTERNAL = {*ALLOWED, "app", "routes", "entry", "handlers"}
 
 
