@@ -250,7 +250,8 @@ def worker(start_worker) -> WorkerProcess:
     # Image URLs on 127.0.0.1 are allowed here (IMAGE_URL_HOSTS) so vision tests can serve images
     # from a loopback server; test_hostile.py proves the default policy refuses them.
     return start_worker(
-        {"API_KEYS": DEFAULT_API_KEYS, "IMAGE_URL_HOSTS": "127.0.0.1"}, r2=("IMAGES",),
+        {"API_KEYS": DEFAULT_API_KEYS, "IMAGE_URL_HOSTS": "127.0.0.1"},
+        r2=("IMAGES",),
         kv=("RESPONSES",),
     )
 
@@ -273,3 +274,17 @@ def client(base_url, api_key):
     import openai
 
     return openai.OpenAI(base_url=base_url + "/v1", api_key=api_key, max_retries=0, timeout=60)
+
+
+def worker_copy(tmp_path: Path, *, rules: bool = True, vars_toml: str = "") -> Path:
+    """The repo's Worker under another config: `src/` and `python_modules/` by reference."""
+    text = (REPO_ROOT / "wrangler.toml").read_text()
+    text = text.replace('main = "src/entry.py"', f'main = "{REPO_ROOT / "src" / "entry.py"}"')
+    if not rules:
+        text = text.split("[[rules]]", 1)[0]
+    for line in vars_toml.splitlines():  # drop the repo's value of each name set here
+        text = re.sub(rf"(?m)^{line.split('=')[0].strip()} = .*\n", "", text)
+    text = text.replace("[vars]\n", "[vars]\n" + vars_toml)
+    (tmp_path / "wrangler.toml").write_text(text)
+    (tmp_path / "python_modules").symlink_to(REPO_ROOT / "python_modules")
+    return tmp_path / "wrangler.toml"

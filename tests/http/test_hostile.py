@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.http.conftest import DEFAULT_API_KEYS
+from tests.http.conftest import DEFAULT_API_KEYS, worker_copy
 
 KEY = DEFAULT_API_KEYS.split(",")[0]
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -349,3 +349,28 @@ def test_a_key_in_the_query_never_reaches_the_log(hostile):
 def test_the_runtime_survived_the_hostile_suite(base_url, hostile):
     alive(base_url)
     alive(hostile.base_url)
+
+
+@pytest.fixture(scope="module")
+def rate_limited(tmp_path_factory, start_worker):
+    """The Worker with the `[[ratelimits]]` block of wrangler.toml enabled (3 a minute)."""
+    config = worker_copy(tmp_path_factory.mktemp("ratelimited"))
+    config.write_text(
+        config.read_text()
+        + '\n[[ratelimits]]\nname = "RATE_LIMITER"\nnamespace_id = "1001"\n'
+        + "simple = { limit = 3, period = 60 }\n"
+    )
+    return start_worker({"API_KEYS": DEFAULT_API_KEYS}, config=config)
+
+
+def test_the_rate_limiter_binding_limits_each_key(rate_limited):
+    statuses = [
+        request(rate_limited.base_url, "GET", "/v1/models", None, AUTH)[0] for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    status, headers, body = request(rate_limited.base_url, "GET", "/v1/models", None, AUTH)
+    assert (status, headers["retry-after"]) == (429, "60")
+    assert json.loads(body)["error"]["code"] == "rate_limit_exceeded"
+    other = {"authorization": f"Bearer {DEFAULT_API_KEYS.split(',')[1]}"}
+    assert request(rate_limited.base_url, "GET", "/v1/models", None, other)[0] == 200
+    alive(rate_limited.base_url)  # /health is not limited

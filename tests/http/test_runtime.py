@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.http.conftest import worker_copy
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE = REPO_ROOT / "node_modules" / ".bin" / "node"
 CHAT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
@@ -36,20 +38,6 @@ def call(base, method, path, body=None, headers=None, timeout=60):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
-
-
-def worker_copy(tmp_path: Path, *, rules: bool = True, vars_toml: str = "") -> Path:
-    """The repo's Worker under another config: `src/` and `python_modules/` by reference."""
-    text = (REPO_ROOT / "wrangler.toml").read_text()
-    text = text.replace('main = "src/entry.py"', f'main = "{REPO_ROOT / "src" / "entry.py"}"')
-    if not rules:
-        text = text.split("[[rules]]", 1)[0]
-    for line in vars_toml.splitlines():  # drop the repo's value of each name set here
-        text = re.sub(rf"(?m)^{line.split('=')[0].strip()} = .*\n", "", text)
-    text = text.replace("[vars]\n", "[vars]\n" + vars_toml)
-    (tmp_path / "wrangler.toml").write_text(text)
-    (tmp_path / "python_modules").symlink_to(REPO_ROOT / "python_modules")
-    return tmp_path / "wrangler.toml"
 
 
 # --- startup log ----------------------------------------------------------------------------
