@@ -166,6 +166,26 @@ def map_messages(messages: Any, model: Model, images: list) -> list[dict]:
     return result
 
 
+def _parameters(value: Any, param: str) -> dict:
+    """A tool's `parameters`: a JSON Schema object whose `properties` map names to schemas."""
+    if value is None or value == {}:
+        return {"type": "object", "properties": {}}
+    properties = value.get("properties", {}) if isinstance(value, dict) else None
+    required = value.get("required", []) if isinstance(value, dict) else None
+    if (
+        not isinstance(properties, dict)
+        or not all(isinstance(schema, (dict, bool)) for schema in properties.values())
+        or not isinstance(required, list)
+        or not all(isinstance(name, str) for name in required)
+    ):
+        raise invalid(
+            "A tool's parameters must be a JSON Schema object: 'properties' an object of "
+            "schemas, 'required' an array of names.",
+            param,
+        )
+    return value
+
+
 def _tools(body: Mapping[str, Any], model: Model) -> list[dict] | None:
     tools = body.get("tools")
     if tools is None or tools == []:
@@ -177,9 +197,14 @@ def _tools(body: Mapping[str, Any], model: Model) -> list[dict] | None:
         return None
     chosen = None
     if isinstance(choice, dict):
-        chosen = (choice.get("function") or {}).get("name")
+        function = choice.get("function")
+        chosen = function.get("name") if isinstance(function, dict) else None
         if not isinstance(chosen, str):
-            raise invalid("tool_choice must name a function.", "tool_choice")
+            raise invalid(
+                "tool_choice must name a function: "
+                '{"type": "function", "function": {"name": ...}}.',
+                "tool_choice",
+            )
     elif choice not in ("auto", "required"):
         raise invalid(
             "Invalid value for 'tool_choice': use 'none', 'auto', 'required' or a function.",
@@ -192,7 +217,7 @@ def _tools(body: Mapping[str, Any], model: Model) -> list[dict] | None:
             raise invalid("Each tool needs type 'function' and function.name.", f"tools[{number}]")
         if chosen and function["name"] != chosen:
             continue
-        parameters = function.get("parameters") or {"type": "object", "properties": {}}
+        parameters = _parameters(function.get("parameters"), f"tools[{number}].function.parameters")
         if model.shape == NATIVE:
             # Native schemas want a string `type` and a `description` on every property:
             # pydantic/zod/strict-mode schemas are rewritten to mean the same (tool_schema).

@@ -385,3 +385,21 @@ def test_chat_completions_models_are_asked_for_the_stream_usage_chunk():
     assert chat.chat_request(body, QWEN3).inputs["stream_options"] == {"include_usage": True}
     assert "stream_options" not in chat.chat_request(body, LLAMA).inputs  # native: not in schema
     assert "stream_options" not in chat.chat_request({"messages": USER}, QWEN3).inputs
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]}, "tools[0].function.parameters"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": "none"}}}]}, "tools[0].function.parameters"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"properties": {"a": "x"}}}}]}, "tools[0].function.parameters"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"required": "a"}}}]}, "tools[0].function.parameters"),
+        ({"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": "f"}}, "tool_choice"),
+    ],
+)
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "@cf/qwen/qwen3-30b-a3b-fp8"])
+def test_malformed_tools_are_400s_naming_the_field_not_500s(extra, param, model):
+    body = {"model": model, "messages": USER, **extra}
+    reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH))
+    assert reply.status == 400, reply.body
+    assert body_json(reply)["error"]["param"] == param
