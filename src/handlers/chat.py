@@ -61,4 +61,6 @@ async def create(call: Call) -> Reply:
         if not request.inputs.get("stream"):
             result = await ai.whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, request, result, prompt_text)
-    return json_reply(completion_body(call, request, await ai.whole(result), prompt_text))
+    completion = completion_body(call, request, await ai.whole(result), prompt_text)
+    call.metrics.tokens = completion["usage"]["total_tokens"]
+    return json_reply(completion)

@@ -50,6 +50,7 @@ async def create(call: Call) -> Reply:
         )
         for key, value in counts.items():
             usage[key] += value
+    call.metrics.tokens = usage["total_tokens"]
     return json_reply(
         {
             "id": cid,

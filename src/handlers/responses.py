@@ -111,6 +111,7 @@ async def create(call: Call) -> Reply:
     response = responses.finished(shell, output, responses.usage_of(usage, result), finish)
     if stored:
         await kept.save(response, inputs, context)
+    call.metrics.tokens = response["usage"]["total_tokens"]
     return json_reply(response)
 
 

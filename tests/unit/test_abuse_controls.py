@@ -133,6 +133,7 @@ def test_each_request_logs_one_json_line_without_the_key_or_the_prompt(capsys):
     assert line["status"] == 200
     assert line["key"] == fingerprint(KEY)
     assert line["models"] == ["@cf/meta/llama-3.1-8b-instruct-fast"]
+    assert isinstance(line["tokens"], int) and line["tokens"] > 0
     assert line["path"] == "/v1/chat/completions"
     assert isinstance(line["total_ms"], float) and isinstance(line["upstream_ms"], float)
     assert KEY not in json.dumps(line) and "secret prompt" not in json.dumps(line)
