@@ -130,7 +130,9 @@ def test_a_js_error_outside_the_pipeline_is_an_openai_error_not_a_bare_500(confi
     assert error["code"] == "internal_error"
     assert request_id in error["message"]
     assert "sse_splice" not in raw.decode()
-    configured.wait_for_log(rf"(?s)\[{request_id}\] POST .* failed:\nTraceback.*sse_splice")
+    # The traceback is logged as one JSON line under the same request id.
+    line = configured.wait_for_log(rf'\{{"request_id":"{request_id}","event":"unhandled_exception".*')
+    assert "Traceback" in line.group(0) and "sse_splice" in line.group(0)
 
 
 # --- process lifecycle ----------------------------------------------------------------------
