@@ -39,6 +39,7 @@ _STATUS_TEXT = {
     502: "Workers AI failed or answered in a shape the Worker cannot use.",
     504: "Workers AI timed out.",
 }
+_TAGS = ("meta", "models", "chat", "embeddings", "moderations", "images", "audio", "translation")
 _UPSTREAM = (400, 401, 403, 404, 413, 429, 500, 502, 504)
 
 
@@ -1046,13 +1047,7 @@ def document() -> Schema:
             ),
         },
         "servers": [{"url": "/"}],
-        "tags": [
-            {"name": name}
-            for name in (
-                "meta", "models", "chat", "embeddings", "moderations", "images", "audio",
-                "translation",
-            )
-        ],  # fmt: skip
+        "tags": [{"name": name} for name in _TAGS],
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),

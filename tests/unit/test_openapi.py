@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+from openapi_spec_validator import validate
+
 import routes
 from handlers import openapi
 from mapping import openapi_doc
-from openapi_spec_validator import validate
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
