@@ -1,0 +1,179 @@
+"""schemathesis against the Worker: generated requests for every documented operation, each
+response checked against the OpenAPI document (docs/openapi.md, docs/reliability.md).
+
+`make test` runs FUZZ_CASES=300 cases in all (derandomised, so CI sees the same cases each run);
+`make fuzz` runs FUZZ_CASES=10000 with fresh randomness and writes its figures to FUZZ_REPORT.
+Two thirds of each operation's cases are valid per the document, one third invalid (negative
+mode). Every failure is collected rather than stopping at the first, so one run lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+
+pytestmark = pytest.mark.fuzz
+
+CASES = int(os.environ.get("FUZZ_CASES", "300"))
+SLOW_S = 10.0
+# A 500 is a crash (`app.handle`'s last resort); 502/504 are Workers AI failures the Worker
+# handled and documents, counted in the report and looked into, but not failures of the Worker.
+CHECKS = (
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+)
+
+
+def _known_bug(case: Any, status: int) -> str | None:
+    """A failure others are fixing (issue 14); tolerated here, and reported, not hidden."""
+    if status != 500 or case.path != "/v1/chat/completions" or not isinstance(case.body, dict):
+        return None
+    tools = case.body.get("tools")
+    if isinstance(tools, list) and any(
+        isinstance(t, dict)
+        and isinstance(t.get("function"), dict)
+        and t["function"].get("parameters")
+        and not isinstance(t["function"]["parameters"], dict)
+        for t in tools
+    ):
+        return "malformed tools[].function.parameters -> 500 (issue 14, hardening)"
+    return None
+
+
+def _rss_kib(pid: int | None) -> int | None:
+    """The runtime's resident set (local runtime only), from /proc."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _example(case: Any, response: requests.Response) -> str:
+    sent = case.body if case.body is not None else case.query
+    return f"  sent: {json.dumps(sent, default=repr)[:300]}\n  answer: {response.text[:300]}"
+
+
+class Tally:
+    """What the run saw: cases, statuses, the slowest responses, every distinct failure."""
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.statuses: Counter[int] = Counter()
+        self.server_errors = 0
+        self.slow: list[str] = []
+        self.max_s = 0.0
+        self.failures: dict[str, str] = {}  # distinct (operation, check, status) -> example
+        self.tolerated: Counter[str] = Counter()
+        self.upstream_failures: dict[str, str] = {}  # 502/504: one example per operation
+
+    def record(self, case: Any, response: requests.Response, elapsed: float, checks) -> None:
+        self.cases += 1
+        self.statuses[response.status_code] += 1
+        self.max_s = max(self.max_s, elapsed)
+        label = f"{case.method} {case.path}"
+        if elapsed > SLOW_S:
+            self.slow.append(f"{label}: {elapsed:.1f} s")
+        known = _known_bug(case, response.status_code)
+        if known:
+            self.tolerated[known] += 1
+            return
+        if response.status_code in (502, 504):
+            self.upstream_failures.setdefault(
+                f"{label} {response.status_code}", _example(case, response)
+            )
+        if response.status_code == 500:
+            self.server_errors += 1
+            self.failures.setdefault(f"{label} 500", _example(case, response))
+        try:
+            case.validate_response(response, checks=checks)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                key = f"{label} [{failure.title}] {response.status_code}"
+                self.failures.setdefault(
+                    key, f"{failure.message[:300]}\n{_example(case, response)}"
+                )
+
+
+def _run_operation(
+    operation: Any, mode: GenerationMode, count: int, run: Tally, headers: dict, base_url: str
+) -> None:
+    checks = [getattr(schemathesis.checks, name) for name in CHECKS]
+
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        derandomize="FUZZ_CASES" not in os.environ,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def one(case: Any) -> None:
+        started = time.monotonic()
+        response = case.call(base_url=base_url, headers=headers, timeout=60)
+        run.record(case, response, time.monotonic() - started, checks)
+
+    try:
+        one()
+    except Unsatisfiable:  # negative mode, on an operation without inputs to make invalid
+        pass
+
+
+def test_generated_requests_conform_to_the_document(request, base_url, api_key):
+    schema = schemathesis.openapi.from_url(base_url + "/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    worker = None if os.environ.get("WORKER_BASE_URL") else request.getfixturevalue("worker")
+    pid = worker.proc.pid if worker else None
+    rss_before = _rss_kib(pid)
+    run = Tally()
+    headers = {"Authorization": f"Bearer {api_key}"}
+    per_operation = max(3, CASES // len(operations))
+    started = time.monotonic()
+    for operation in operations:
+        negative = per_operation // 3
+        _run_operation(
+            operation, GenerationMode.POSITIVE, per_operation - negative, run, headers, base_url
+        )
+        _run_operation(operation, GenerationMode.NEGATIVE, negative, run, headers, base_url)
+    seconds = time.monotonic() - started
+    health = requests.get(base_url + "/health", timeout=10)
+    report = {
+        "cases": run.cases,
+        "operations": len(operations),
+        "seconds": round(seconds, 1),
+        "cases_per_s": round(run.cases / seconds, 1),
+        "statuses": dict(sorted(run.statuses.items())),
+        "unhandled_5xx": run.server_errors,
+        "slowest_s": round(run.max_s, 2),
+        "slower_than_10s": run.slow,
+        "failures": run.failures,
+        "tolerated_known_bugs": dict(run.tolerated),
+        "upstream_failures": run.upstream_failures,
+        "health_after": health.status_code,
+        "rss_kib_before": rss_before,
+        "rss_kib_after": _rss_kib(pid),
+    }
+    if os.environ.get("FUZZ_REPORT"):
+        Path(os.environ["FUZZ_REPORT"]).write_text(json.dumps(report, indent=2) + "\n")
+    assert health.status_code == 200
+    assert not run.slow, run.slow
+    assert not run.failures, "\n".join(f"{k}: {v}" for k, v in run.failures.items())
+    assert run.cases >= min(CASES, per_operation * len(operations)) * 0.9, report
