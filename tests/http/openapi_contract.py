@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import referencing
+
 import routes
 from mapping import openapi_doc
 
