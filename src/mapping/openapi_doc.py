@@ -715,8 +715,13 @@ def _translate_ops() -> dict[str, Schema]:
             ),
         },
         "/v2/usage": {
+            # A GET's body is never read, so nothing in it can be a 400.
             "get": _operation(
-                "DeepL usage", "translation", usage, listing_errors, security=_DEEPL_AUTH
+                "DeepL usage",
+                "translation",
+                usage,
+                _errors((403, 413, 500), "DeepLError"),
+                security=_DEEPL_AUTH,
             ),
             "post": _operation(
                 "DeepL usage", "translation", usage, listing_errors, security=_DEEPL_AUTH
