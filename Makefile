@@ -11,7 +11,7 @@ NPM_RUN := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 # async context instead (Node 24's default). workerd has no such cost.
 NODE_FLAGS := --experimental-async-context-frame
 
-.PHONY: install dev test test-unit test-http bench lint vendor dry-run deploy clean
+.PHONY: install dev test test-unit test-http fuzz bench lint vendor dry-run deploy clean
 
 install: $(VENV)/.installed node_modules/.installed python_modules/.installed
 
@@ -45,6 +45,14 @@ test-unit: install
 
 test-http: install
 	$(NPM_RUN) $(PY) -m pytest tests/http $(PYTEST_ARGS)
+
+# schemathesis with FUZZ_CASES generated requests against a fresh local runtime and emulator
+# (`make test` runs 300); the figures land in .fuzz-report.json for docs/reliability.md.
+FUZZ_CASES ?= 10000
+fuzz: install
+	$(NPM_RUN) FUZZ_CASES=$(FUZZ_CASES) FUZZ_REPORT=$(CURDIR)/.fuzz-report.json \
+		$(PY) -m pytest tests/http/test_openapi_fuzz.py -p no:cacheprovider $(PYTEST_ARGS); \
+		status=$$?; cat .fuzz-report.json; exit $$status
 
 bench: install
 	$(NPM_RUN) node $(NODE_FLAGS) bench/run.mjs

@@ -127,8 +127,8 @@ def _model(description: str) -> Schema:
 def _sampling() -> dict[str, Schema]:
     """The sampling fields chat and completions share, in the ranges `chat.sampling` enforces."""
     return {
-        "max_tokens": _nullable(_number(1, kind="integer")),
-        "max_completion_tokens": _nullable(_number(1, kind="integer")),
+        "max_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
+        "max_completion_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
         "temperature": _nullable(_number(0, 2)),
         "top_p": _nullable(_number(0, 1)),
         "top_k": _nullable(_number(1, 50, "integer")),
@@ -415,10 +415,12 @@ def _schemas() -> dict[str, Schema]:
                 "usage": _ref("Usage"),
             },
         },
+        # No `type`: as the whole body this is a string, and per event (OpenAPI 3.2's reading,
+        # which schemathesis applies) an object whose `data` is a string.
         "EventStream": {
-            "type": "string",
             "description": "Server-sent events: `data: <chunk JSON>` lines, an error as a "
             "`data:` event, always ending with `data: [DONE]`.",
+            "properties": {"data": {"type": "string"}},
         },
         "Embeddings": {
             "type": "object",

@@ -1,15 +1,16 @@
 """Checks one HTTP response against the Worker's OpenAPI document (`GET /openapi.json`).
 
-Used by the replay test (`test_openapi.py`) and the `client` fixture's response hook, so every
-response those see must be documented: its status listed for the operation, its content type
-listed for that status, and a JSON body valid against that content's schema. The operation is
-found with the Worker's own matcher (`routes.find`), so `/chat/completions` and `/v1/v1/...`
-resolve as the Worker resolves them.
+Used by the replay test (`test_openapi.py`) and the `client` fixture's response hook
+(`recorder`), so every response those see must be documented: its status listed for the
+operation, its content type listed for that status, and a JSON body valid against that
+content's schema. The operation is found with the Worker's own matcher (`routes.find`), so
+`/chat/completions` and `/v1/v1/...` resolve as the Worker resolves them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,25 @@ def violations(
         return []
     ref = "#" + _pointer("", "paths", path, verb, "responses", str(status), "content", media)
     return _body_violations(where, body, ref + "/schema")
+
+
+def recorder(problems: list[str]) -> Callable[[Any], None]:
+    """An httpx response hook that appends each response's violations to `problems`.
+
+    Streams are checked by status and content type only: reading one here would change what
+    the test sees (timing, aborts).
+    """
+
+    def hook(response: Any) -> None:
+        content_type = response.headers.get("content-type")
+        streamed = (content_type or "").startswith("text/event-stream")
+        body = None if streamed else response.read()
+        request = response.request
+        problems.extend(
+            violations(request.method, str(request.url), response.status_code, content_type, body)
+        )
+
+    return hook
 
 
 def _body_violations(where: str, body: bytes | None, ref: str) -> list[str]:

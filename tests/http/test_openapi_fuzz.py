@@ -25,9 +25,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
-pytestmark = pytest.mark.fuzz
-
 CASES = int(os.environ.get("FUZZ_CASES", "300"))
+# ~10 cases a second on the local runtime; the suite's 120 s default would cut a long run short.
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(max(300, CASES))]
 SLOW_S = 10.0
 # A 500 is a crash (`app.handle`'s last resort); 502/504 are Workers AI failures the Worker
 # handled and documents, counted in the report and looked into, but not failures of the Worker.
