@@ -259,6 +259,16 @@ def _too_deep(raw: bytes) -> bool:
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _js_int(text: str) -> int | float:
+    """A JSON integer as JavaScript reads it: past 2**53 a float, not a Python int that
+    cannot cross into JavaScript (a model input holding one failed as a 502)."""
+    value = int(text)
+    return value if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else float(value)
+
+
 def parse_json_object(raw: bytes) -> dict:
     """`raw` as a JSON object, or a 400 naming what is wrong with it."""
     if not raw.strip():
@@ -269,7 +279,7 @@ def parse_json_object(raw: bytes) -> dict:
             code="json_too_deep",
         )
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_int=_js_int)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid(
             "We could not parse the JSON body of your request. The API expects a JSON "

@@ -236,3 +236,11 @@ def test_nesting_within_the_limit_and_brackets_in_strings_still_parse():
     assert parse_json_object(json.dumps(value).encode())["x"]["x"]
     with pytest.raises(ApiError):
         parse_json_object(json.dumps([[[[]]]] * 1).encode())  # valid JSON, not an object
+
+
+def test_integers_past_javascripts_range_parse_as_floats():
+    # Found by `make fuzz`: a Python int past 2**53 in a model input cannot cross into
+    # JavaScript, so a JSON schema or tool default holding one failed as a 502.
+    body = parse_json_object(b'{"a": 9007199254740993, "b": -9007199254740993, "c": 9007199254740991}')
+    assert body == {"a": 9007199254740992.0, "b": -9007199254740992.0, "c": 9007199254740991}
+    assert isinstance(body["c"], int)
