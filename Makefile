@@ -14,7 +14,7 @@ PYODIDE_BUNDLE := .cache/pyodide-bundle/pyodide_dev.capnp.bin
 # needs more than the package registries.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install dev test test-unit test-http test-browser bench lint vendor dry-run deploy clean
+.PHONY: install dev test test-unit test-http test-browser fuzz bench lint vendor dry-run deploy clean
 
 install: $(VENV)/.installed node_modules/.installed python_modules/.installed $(PYODIDE_BUNDLE)
 
@@ -60,6 +60,14 @@ test-browser: install $(CHROMIUM)
 	$(NPM_RUN) CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 # BENCH_ARGS=--save rewrites bench/baseline.json with this run.
+# schemathesis with FUZZ_CASES generated requests against a fresh local runtime and emulator
+# (`make test` runs 300); the figures land in .fuzz-report.json for docs/reliability.md.
+FUZZ_CASES ?= 10000
+fuzz: install
+	$(NPM_RUN) FUZZ_CASES=$(FUZZ_CASES) FUZZ_REPORT=$(CURDIR)/.fuzz-report.json \
+		$(PY) -m pytest tests/http/test_openapi_fuzz.py -p no:cacheprovider $(PYTEST_ARGS); \
+		status=$$?; cat .fuzz-report.json; exit $$status
+
 bench: install
 	$(NPM_RUN) node bench/run.mjs $(BENCH_ARGS)
 	$(NPM_RUN) $(PY) -m bench.audio_upload --mb 20

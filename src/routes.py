@@ -20,6 +20,7 @@ from handlers import (
     images,
     models,
     moderations,
+    openapi,
     responses,
     translate,
 )
@@ -80,6 +81,8 @@ def _deepl(method: str, path: str, handler: Handler) -> Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", health.show, auth=PUBLIC),
+    # Public: API tools and browsers read it before they have a key (docs/openapi.md).
+    Route("GET", "/openapi.json", openapi.show, auth=PUBLIC),
     Route("GET", "/v1/models", models.list_models),
     Route("GET", "/v1/models/{model...}", models.retrieve),
     Route("POST", "/v1/chat/completions", chat.create),

@@ -321,8 +321,7 @@ _LONE_SURROGATE = re.compile(
     rb"(?i)\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
     rb"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
 )
-# Numbers JavaScript (and so the binding's JSON) holds exactly: beyond this an integer would be
-# rounded or fail to serialise on its way to Workers AI.
+# The largest integer a JavaScript number holds exactly.
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -334,21 +333,20 @@ def _no_constant(name: str) -> Any:
     raise _BadNumber(f"The JSON body holds {name}, which is not a JSON number.")
 
 
-def _exact_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > MAX_SAFE_INTEGER:
-        raise _BadNumber(
-            f"The JSON body holds the integer {text[:40]}, beyond ±{MAX_SAFE_INTEGER}, the "
-            "largest integer JSON numbers carry exactly."
-        )
-    return value
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise _BadNumber(f"The JSON body holds the number {text[:40]}, too large to represent.")
     return value
+
+
+def _js_int(text: str) -> int | float:
+    """A JSON integer as JavaScript reads it: past 2**53 a float, not a Python int that
+    cannot cross into JavaScript (a model input holding one failed as a 502). Schemas carry
+    such bounds (pydantic's int64 limits), so they are kept, not refused; validated fields
+    (`max_tokens`) still refuse what is out of their range."""
+    value = int(text)
+    return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else float(value)
 
 
 def parse_json_object(raw: bytes) -> dict:
@@ -368,7 +366,7 @@ def parse_json_object(raw: bytes) -> dict:
         )
     try:
         value = json.loads(
-            raw, parse_constant=_no_constant, parse_int=_exact_int, parse_float=_finite_float
+            raw, parse_constant=_no_constant, parse_int=_js_int, parse_float=_finite_float
         )
     except _BadNumber as exc:
         raise invalid(str(exc), code="invalid_number") from None

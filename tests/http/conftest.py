@@ -12,7 +12,8 @@ Fixtures:
   one process per distinct arguments for the whole session, all terminated at the end.
 - `worker` (session): the default instance (`API_KEYS="sk-test-1,sk-test-2"`, R2 `IMAGES`,
   KV `RESPONSES`).
-- `base_url`, `api_key`, `client` (an `openai.OpenAI` for `base_url + "/v1"`).
+- `base_url`, `api_key`, `client` (an `openai.OpenAI` for `base_url + "/v1"` whose responses
+  must conform to the OpenAPI document).
 - `runtime_spawner` (session): `spawn_runtime(env=, r2=, kv=, config=, ai_base_url=, persist_to=)`,
   an uncached process the test must `.stop()` itself.
 """
@@ -271,9 +272,24 @@ def api_key() -> str:
 
 @pytest.fixture
 def client(base_url, api_key):
+    """The OpenAI client; every response it receives is checked against the OpenAPI document
+    when the test ends (a violation fails the test; docs/openapi.md)."""
     import openai
 
-    return openai.OpenAI(base_url=base_url + "/v1", api_key=api_key, max_retries=0, timeout=60)
+    from tests.http import openapi_contract
+
+    problems: list[str] = []
+    hook = openapi_contract.recorder(problems)
+    http_client = openai.DefaultHttpx2Client(event_hooks={"response": [hook]})
+    yield openai.OpenAI(
+        base_url=base_url + "/v1",
+        api_key=api_key,
+        max_retries=0,
+        timeout=60,
+        http_client=http_client,
+    )
+    http_client.close()
+    assert not problems, "responses the OpenAPI document does not allow:\n" + "\n".join(problems)
 
 
 def worker_copy(tmp_path: Path, *, rules: bool = True, vars_toml: str = "") -> Path:

@@ -41,6 +41,16 @@ def test_default_max_tokens_is_never_workers_ais_256():
     assert request.inputs["max_tokens"] == LLAMA.max_tokens > 256
 
 
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])
+@pytest.mark.parametrize("value", [2**53, 1e300])
+def test_max_tokens_past_javascripts_integers_is_a_400(field, value):
+    # Found by `make fuzz`: such a value cannot cross into JavaScript, and came back as a 502.
+    with pytest.raises(ApiError) as raised:
+        chat.chat_request({"messages": USER, field: value}, LLAMA)
+    assert (raised.value.status, raised.value.param) == (400, field)
+    assert chat.chat_request({"messages": USER, field: 2**53 - 1}, LLAMA).inputs["max_tokens"]
+
+
 def test_default_max_tokens_fits_the_context_window():
     long = [{"role": "user", "content": "x" * 60000}]
     request = chat.chat_request({"messages": long}, LLAMA)
