@@ -136,14 +136,20 @@ class _Upload:
 class _Body:
     """The request body, read once, refused (413) as soon as more than the limit has arrived.
 
-    Chunks stay JavaScript objects and are joined once as a Blob, so nothing is buffered past
-    the limit, chunked or not, and form parsing reads the body from JavaScript memory.
+    A declared length was checked against the limit before the handler ran and HTTP framing
+    holds the body to it, so such a body is read by the runtime in one piece (one crossing,
+    one copy). Without one (chunked), chunks stay JavaScript objects, counted as they come and
+    joined once as a Blob, so nothing is buffered past the limit.
     """
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: Any, declared_length: bool) -> None:
         self._request = request  # the JS Request
+        self._declared = declared_length
 
-    async def _blob(self, limit: int) -> Any:
+    async def _source(self, limit: int) -> Any:
+        """What holds the whole body: the Request itself, or a Blob of its capped chunks."""
+        if self._declared:
+            return self._request
         try:
             blob = await _read_capped(self._request.body, limit)
         except JsException:
@@ -153,18 +159,24 @@ class _Body:
             ) from None
         if blob is None:
             raise too_large(limit)
-        return blob
+        return js.Response.new(blob, _js_object({"headers": {"content-type": self._type()}}))
+
+    def _type(self) -> str:
+        return self._request.headers.get("content-type") or ""
 
     async def bytes(self, limit: int) -> bytes:
-        return (await (await self._blob(limit)).arrayBuffer()).to_bytes()
+        source = await self._source(limit)
+        try:
+            return (await source.arrayBuffer()).to_bytes()
+        except JsException:
+            raise ApiError(
+                400, "The request body could not be read to its end.", code="body_incomplete"
+            ) from None
 
     async def form(self, limit: int) -> Form:
-        blob = await self._blob(limit)
-        content_type = self._request.headers.get("content-type") or ""
+        source = await self._source(limit)
         try:
-            form = await js.Response.new(
-                blob, _js_object({"headers": {"content-type": content_type}})
-            ).formData()
+            form = await source.formData()
         except JsException:
             raise invalid(
                 "The body is not valid multipart/form-data or urlencoded form data."
@@ -465,7 +477,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
         path=url.path or "/",
         query=query,
         headers=headers,
-        body=_Body(request),
+        body=_Body(request, "content-length" in headers),
         env=Env(
             vars=_settings_vars(env),
             ai=_Ai(ai_binding),
