@@ -2,7 +2,7 @@
 
     workers.Request -> exchange.Call      (body read lazily, size-capped)
     env.AI / fetch                        -> exchange.Ai / exchange.Fetch (plain Python values)
-    exchange.Reply -> workers.Response    (streams stay JavaScript ReadableStreams)
+    exchange.Reply -> a JS Response       (streams stay JavaScript ReadableStreams)
 
 A streamed chat runs in sse_splice.mjs, the one JavaScript module: it splices the common events
 itself and hands the rest to `chatstream.ChatStream` synchronously, because each call into Python
@@ -15,14 +15,13 @@ import asyncio
 import json
 import secrets
 import traceback
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import js
 import workers
 from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
-from workers import Response
 
 import app
 from core import config, log
@@ -339,13 +338,14 @@ async def _fetch(
         if str(getattr(exc, "name", "")) == "TimeoutError" or "TimeoutError" in str(exc):
             raise TimeoutError(f"no answer within {timeout_s:g} s") from None
         raise ConnectionError(f"fetch failed: {_js_message(exc)}") from None
-    headers_out = {k.lower(): v for k, v in _header_pairs(response.headers)}
+    headers_out = _headers(response.headers)
     return FetchResult(int(response.status), headers_out, data)
 
 
-def _header_pairs(headers: Any) -> Iterator[tuple[str, str]]:
-    for pair in headers.entries():
-        yield pair[0], pair[1]
+def _headers(headers: Any) -> dict[str, str]:
+    """JS Headers as a dict of lower-case names (Headers lower-cases them), converted in one
+    crossing rather than one per entry (set-cookie aside, repeated names arrive joined)."""
+    return js.Object.fromEntries(headers).to_py()
 
 
 # Vars and secrets are fixed for an isolate's life (changing one deploys a new version), and
@@ -441,7 +441,15 @@ def _transcoded(
     return splicer.transcode(source.js, create_proxy(python), control, _js_object(named))
 
 
-async def _to_response(reply: Reply) -> Response:
+def _js_response(body: Any, status: int, headers: Mapping[str, str]) -> Any:
+    """A JS Response, built directly: the SDK's `workers.Response` re-checks the body's type
+    and rebuilds the headers in Python on every request (docs/performance.md)."""
+    if isinstance(body, bytes):
+        body = to_js(body)
+    return js.Response.new(body, _js_object({"status": status, "headers": headers}))
+
+
+async def _to_response(reply: Reply) -> Any:
     body: Any = reply.body
     if isinstance(body, StreamBody):
         source = body.source
@@ -454,7 +462,7 @@ async def _to_response(reply: Reply) -> Response:
             body = source.js
     elif isinstance(body, StoredObject):
         body = body.data.js if isinstance(body.data, JsStream) else body.data
-    return Response(body, status=reply.status, headers=reply.headers)
+    return _js_response(body, reply.status, reply.headers)
 
 
 def _call(request: Any, env: Any, request_id: str) -> Call:
@@ -467,7 +475,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
             query.repeated.setdefault(key, [query[key]]).append(value)
         else:
             query[key] = value
-    headers = {str(k).lower(): str(v) for k, v in _header_pairs(request.headers)}
+    headers = _headers(request.headers)
     ai_binding = getattr(env, "AI", None)
     images_binding = getattr(env, "IMAGES", None)
     limiter = getattr(env, "RATE_LIMITER", None)
@@ -492,7 +500,7 @@ def _call(request: Any, env: Any, request_id: str) -> Call:
     )
 
 
-async def serve(request: Any, env: Any) -> Response:
+async def serve(request: Any, env: Any) -> Any:
     """Answer one request; whatever fails, the client gets the error shape and a request id.
 
     `app.handle` renders every failure of a handler; this also covers what happens around it
@@ -505,6 +513,4 @@ async def serve(request: Any, env: Any) -> Response:
     except Exception:
         log.error(request_id, "unhandled_exception", traceback=traceback.format_exc())
         reply = error_reply(internal_error(request_id))
-        return Response(
-            reply.body, status=reply.status, headers={**reply.headers, "x-request-id": request_id}
-        )
+        return _js_response(reply.body, reply.status, {**reply.headers, "x-request-id": request_id})
