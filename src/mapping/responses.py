@@ -46,6 +46,11 @@ EFFORTS = {
     "high": "high",
     "xhigh": "high",
 }
+# `GET /v1/responses/{id}/input_items`: page size (`limit`) and `order`.
+LIST_LIMIT = (1, 100, 20)  # least, most, default
+LIST_ORDERS = ("desc", "asc")  # the first is the default
+# `metadata`: at most this many keys, of at most this many characters, values of at most these.
+METADATA_LIMITS = (16, 64, 512)
 INPUT_ID_BASE = 0x8000  # input item ids count from here, output item ids from 0
 ITEM_PREFIX = {
     "message": "msg",
@@ -160,7 +165,10 @@ def _output_text(output: Any, param: str) -> str:
     if isinstance(output, str):
         return output
     if isinstance(output, list):
-        return "".join(p.get("text", "") for p in output if isinstance(p, dict))
+        texts = [p.get("text", "") for p in output if isinstance(p, dict)]
+        if not all(isinstance(text, str) for text in texts):
+            raise invalid(f"Invalid type for '{param}[].text': expected a string.", param)
+        return "".join(texts)
     raise invalid(f"Invalid type for '{param}': expected a string or an array.", param)
 
 
@@ -296,7 +304,8 @@ def _reasoning(value: Any) -> dict:
     if not isinstance(value, dict):
         raise invalid("'reasoning' must be an object.", "reasoning")
     effort = value.get("effort")
-    if effort is not None and effort not in EFFORTS:
+    # isinstance first: an unhashable value (a list) cannot be looked up in a dict.
+    if effort is not None and (not isinstance(effort, str) or effort not in EFFORTS):
         raise invalid(
             "Invalid value for 'reasoning.effort': use "
             + ", ".join(f"'{e}'" for e in EFFORTS)
@@ -309,12 +318,14 @@ def _reasoning(value: Any) -> dict:
 def _metadata(value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or len(value) > 16:
-        raise invalid("'metadata' must be an object of at most 16 keys.", "metadata")
+    most, key_length, value_length = METADATA_LIMITS
+    if not isinstance(value, dict) or len(value) > most:
+        raise invalid(f"'metadata' must be an object of at most {most} keys.", "metadata")
     for key, item in value.items():
-        if not isinstance(item, str) or len(key) > 64 or len(item) > 512:
+        if not isinstance(item, str) or len(key) > key_length or len(item) > value_length:
             raise invalid(
-                "metadata keys are strings of at most 64 characters, values of at most 512.",
+                f"metadata keys are strings of at most {key_length} characters, values of at "
+                f"most {value_length}.",
                 f"metadata.{key}",
             )
     return dict(value)
