@@ -113,6 +113,11 @@ def _text(value: Any, param: str) -> str:
     return value
 
 
+def _optional_text(value: Any, param: str) -> str | None:
+    """A string that may be absent or null (echoed back in the Response, so typed here)."""
+    return None if value is None else _text(value, param)
+
+
 def _part(part: Any, param: str, role: str) -> dict:
     """One content part, normalised to `input_text`/`output_text`/`input_image`/`refusal`."""
     if not isinstance(part, dict):
@@ -246,7 +251,7 @@ def _tools(value: Any) -> list[dict]:
             {
                 "type": "function",
                 "name": _text(tool.get("name"), f"{param}.name"),
-                "description": tool.get("description"),
+                "description": _optional_text(tool.get("description"), f"{param}.description"),
                 "parameters": parameters,
                 "strict": validate.optional_bool(tool, "strict", True),
             }
@@ -286,8 +291,10 @@ def _text_config(value: Any) -> dict:
         return {
             "format": {
                 "type": "json_schema",
-                "description": fmt.get("description"),
-                "name": fmt.get("name") or "response",
+                "description": _optional_text(
+                    fmt.get("description"), "text.format.description"
+                ),
+                "name": _optional_text(fmt.get("name"), "text.format.name") or "response",
                 "schema": fmt["schema"],
                 "strict": validate.optional_bool(fmt, "strict", False),
             }

@@ -197,6 +197,27 @@ def test_built_in_tools_are_refused_by_name(kind):
         ({"model": LLAMA, "input": "x", "tool_choice": {"type": "file_search"}}, "tool_choice"),
         ({"model": LLAMA, "input": "x", "text": {"format": {"type": "xml"}}}, "text.format.type"),
         ({"model": LLAMA, "input": "x", "reasoning": {"effort": "max"}}, "reasoning.effort"),
+        # Echoed in the Response, so typed: a number here was echoed as is.
+        (
+            {"model": LLAMA, "input": "x", "tools": [{**WEATHER, "description": 5}]},
+            "tools[0].description",
+        ),
+        (
+            {
+                "model": LLAMA,
+                "input": "x",
+                "text": {"format": {"type": "json_schema", "schema": {}, "name": 5}},
+            },
+            "text.format.name",
+        ),
+        (
+            {
+                "model": LLAMA,
+                "input": "x",
+                "text": {"format": {"type": "json_schema", "schema": {}, "description": []}},
+            },
+            "text.format.description",
+        ),
         # Regressions (schemathesis): unhashable or non-string values were 500s.
         ({"model": LLAMA, "input": "x", "reasoning": {"effort": ["low"]}}, "reasoning.effort"),
         (
