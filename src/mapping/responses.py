@@ -291,9 +291,7 @@ def _text_config(value: Any) -> dict:
         return {
             "format": {
                 "type": "json_schema",
-                "description": _optional_text(
-                    fmt.get("description"), "text.format.description"
-                ),
+                "description": _optional_text(fmt.get("description"), "text.format.description"),
                 "name": _optional_text(fmt.get("name"), "text.format.name") or "response",
                 "schema": fmt["schema"],
                 "strict": validate.optional_bool(fmt, "strict", False),
