@@ -23,8 +23,6 @@ from mapping.responses_stream import OnDone, ResponsesStream
 from upstream import ai, responses_store
 from upstream.vision import inline_images
 
-MAX_LIST = 100
-
 
 def _store(call: Call) -> responses_store.Store:
     """Stored responses of the key this request presents."""
@@ -129,17 +127,19 @@ async def delete(call: Call) -> Reply:
 
 
 def _limit(query: Mapping[str, str]) -> int:
-    raw = query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
-        raise invalid(f"'limit' must be a whole number from 1 to {MAX_LIST}.", "limit")
+    least, most, default = responses.LIST_LIMIT
+    raw = query.get("limit", str(default))
+    # isascii: str.isdigit also takes digits int() refuses, such as '²'.
+    if not (raw.isascii() and raw.isdigit()) or not least <= int(raw) <= most:
+        raise invalid(f"'limit' must be a whole number from {least} to {most}.", "limit")
     return int(raw)
 
 
 async def input_items(call: Call) -> Reply:
     """A stored response's input items, as OpenAI lists them (newest first unless order=asc)."""
     record = await _store(call).load(call.params["response_id"])
-    order = call.query.get("order", "desc")
-    if order not in ("asc", "desc"):
+    order = call.query.get("order", responses.LIST_ORDERS[0])
+    if order not in responses.LIST_ORDERS:
         raise invalid("'order' must be 'asc' or 'desc'.", "order")
     items = record["input"] if order == "asc" else record["input"][::-1]
     after = call.query.get("after")

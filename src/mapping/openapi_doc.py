@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mapping import chat, embeddings, images, moderation, speech, transcripts, translation
+from mapping import (
+    chat,
+    embeddings,
+    images,
+    moderation,
+    responses,
+    speech,
+    transcripts,
+    translation,
+)
 
 Schema = dict[str, Any]
 
@@ -39,7 +48,17 @@ _STATUS_TEXT = {
     502: "Workers AI failed or answered in a shape the Worker cannot use.",
     504: "Workers AI timed out.",
 }
-_TAGS = ("meta", "models", "chat", "embeddings", "moderations", "images", "audio", "translation")
+_TAGS = (
+    "meta",
+    "models",
+    "chat",
+    "responses",
+    "embeddings",
+    "moderations",
+    "images",
+    "audio",
+    "translation",
+)
 _UPSTREAM = (400, 401, 403, 404, 413, 429, 500, 502, 504)
 
 
@@ -286,6 +305,421 @@ def _completion_request() -> Schema:
     }
 
 
+def _function_tool(echoed: bool) -> Schema:
+    """A Responses function tool; as echoed in a Response, `strict` is always there."""
+    return {
+        "type": "object",
+        "required": ["type", "name", *(["strict"] if echoed else [])],
+        "properties": {
+            "type": {"const": "function"},
+            "name": {"type": "string"},
+            "description": {} if echoed else _nullable({"type": "string"}),
+            "parameters": {
+                "type": ["object", "null"],
+                "description": "A JSON Schema object.",
+            },
+            "strict": {"type": "boolean"} if echoed else _nullable({"type": "boolean"}),
+        },
+    }
+
+
+def _responses_text() -> Schema:
+    """`text`: the output format (`text.format`), as sent and as echoed."""
+    return {
+        "type": "object",
+        "properties": {
+            "format": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"enum": ["text", "json_object", "json_schema"]},
+                    "name": {"type": "string", "description": "json_schema: default `response`."},
+                    "description": {"type": ["string", "null"]},
+                    "schema": {"type": "object", "description": "json_schema: required."},
+                    "strict": {"type": ["boolean", "null"]},
+                },
+            }
+        },
+    }
+
+
+def _responses_tool_choice() -> Schema:
+    return {
+        "anyOf": [
+            {"enum": ["none", "auto", "required"]},
+            {
+                "type": "object",
+                "required": ["type", "name"],
+                "properties": {"type": {"const": "function"}, "name": {"type": "string"}},
+            },
+        ],
+        "description": "A named function must be one of `tools`; other kinds answer 400.",
+    }
+
+
+def _responses_input_item() -> Schema:
+    """One input item the Worker accepts; any other `type` answers 400 naming the item."""
+    text_part = {
+        "type": "object",
+        "required": ["type", "text"],
+        "properties": {
+            "type": {"enum": ["input_text", "output_text", "text"]},
+            "text": {"type": "string"},
+        },
+    }
+    refusal_part = {
+        "type": "object",
+        "required": ["type", "refusal"],
+        "properties": {"type": {"const": "refusal"}, "refusal": {"type": "string"}},
+    }
+    image_part = {
+        "type": "object",
+        "required": ["type", "image_url"],
+        "properties": {
+            "type": {"const": "input_image"},
+            "image_url": {
+                "type": "string",
+                "description": "An http(s) URL or a data:image/... URI (vision models only); "
+                "`file_id` is not supported.",
+            },
+            "detail": {"type": "string"},
+        },
+    }
+    message = {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": {
+            "type": {"const": "message", "description": "May be left out."},
+            "id": {"type": "string"},
+            "role": {"enum": list(responses.MESSAGE_ROLES)},
+            "content": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"anyOf": [text_part, refusal_part, image_part]}},
+                ]
+            },
+        },
+    }
+    function_call = {
+        "type": "object",
+        "required": ["type", "call_id", "name"],
+        "properties": {
+            "type": {"const": "function_call"},
+            "id": {"type": "string"},
+            "call_id": {"type": "string"},
+            "name": {"type": "string"},
+            "arguments": {"type": "string", "description": "JSON; default `{}`."},
+        },
+    }
+    function_call_output = {
+        "type": "object",
+        "required": ["type", "call_id", "output"],
+        "properties": {
+            "type": {"const": "function_call_output"},
+            "id": {"type": "string"},
+            "call_id": {"type": "string"},
+            "output": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+                        },
+                    },
+                ],
+                "description": "A string, or text parts (joined).",
+            },
+        },
+    }
+    reasoning = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {"const": "reasoning"},
+            "id": {"type": "string"},
+            "summary": {"type": "array"},
+            "content": {"type": "array"},
+        },
+        "description": "Accepted; not sent to chat models.",
+    }
+    reference = {
+        "type": "object",
+        "required": ["type", "id"],
+        "properties": {
+            "type": {"const": "item_reference"},
+            "id": {"type": "string", "description": "An item of a stored response."},
+        },
+    }
+    return {
+        "anyOf": [message, function_call, function_call_output, reasoning, reference],
+    }
+
+
+def _responses_request() -> Schema:
+    most, key_length, value_length = responses.METADATA_LIMITS
+    return {
+        "type": "object",
+        "required": ["input"],
+        "properties": {
+            "model": _model("Default: DEFAULT_CHAT_MODEL."),
+            "input": {
+                "anyOf": [
+                    {"type": "string", "description": "One user message."},
+                    {
+                        "type": "array",
+                        "items": _responses_input_item(),
+                        "description": "Empty only with `previous_response_id`.",
+                    },
+                ]
+            },
+            "instructions": _nullable({"type": "string"}),
+            "tools": _nullable(
+                {
+                    "type": "array",
+                    "items": _function_tool(echoed=False),
+                    "description": "Function tools only: built-in tool types ("
+                    + ", ".join(f"`{kind}`" for kind in responses.BUILT_IN_TOOLS)
+                    + ") answer 400 `unsupported_value`.",
+                }
+            ),
+            "tool_choice": _nullable(_responses_tool_choice()),
+            "parallel_tool_calls": _nullable({"type": "boolean"}),
+            "max_output_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
+            "temperature": _nullable(_number(0, 2)),
+            "top_p": _nullable(_number(0, 1)),
+            "text": _nullable(_responses_text()),
+            "reasoning": _nullable(
+                {
+                    "type": "object",
+                    "properties": {
+                        "effort": _nullable({"enum": list(responses.EFFORTS)}),
+                        "summary": {"description": "Echoed; no summary is made."},
+                    },
+                }
+            ),
+            "metadata": _nullable(
+                {
+                    "type": "object",
+                    "maxProperties": most,
+                    "propertyNames": {"maxLength": key_length},
+                    "additionalProperties": {"type": "string", "maxLength": value_length},
+                }
+            ),
+            "user": _nullable({"type": "string"}),
+            "store": _nullable(
+                {
+                    "type": "boolean",
+                    "description": "Default true; stored only with the RESPONSES KV binding.",
+                }
+            ),
+            "previous_response_id": _nullable(
+                {"type": "string", "description": "A stored response to continue from."}
+            ),
+            "stream": _nullable({"type": "boolean"}),
+            **{
+                name: {"enum": [None, False], "description": message}
+                for name, message in responses.PLATFORM_FIELDS.items()
+            },
+        },
+    }
+
+
+def _responses_schemas() -> dict[str, Schema]:
+    text_part = {
+        "type": "object",
+        "required": ["type", "text"],
+        "properties": {
+            "type": {"const": "output_text"},
+            "text": {"type": "string"},
+            "annotations": {"type": "array"},
+            "logprobs": {"type": "array"},
+        },
+    }
+    message = {
+        "type": "object",
+        "required": ["id", "type", "status", "content", "role"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"const": "message"},
+            "status": {"enum": ["completed", "incomplete", "in_progress"]},
+            "content": {"type": "array", "items": text_part},
+            "role": {"const": "assistant"},
+        },
+    }
+    reasoning = {
+        "type": "object",
+        "required": ["id", "type", "summary", "content"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"const": "reasoning"},
+            "summary": {"type": "array"},
+            "content": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "text"],
+                    "properties": {
+                        "type": {"const": "reasoning_text"},
+                        "text": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+    function_call = {
+        "type": "object",
+        "required": ["id", "type", "status", "arguments", "call_id", "name"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"const": "function_call"},
+            "status": {"const": "completed"},
+            "arguments": {"type": "string", "description": "JSON."},
+            "call_id": {"type": "string"},
+            "name": {"type": "string"},
+        },
+    }
+    nothing = {"type": "null"}
+    return {
+        "ResponseOutputItem": {"anyOf": [message, reasoning, function_call]},
+        "ResponseUsage": {
+            "type": "object",
+            "required": [
+                "input_tokens",
+                "input_tokens_details",
+                "output_tokens",
+                "output_tokens_details",
+                "total_tokens",
+            ],
+            "properties": {
+                "input_tokens": {"type": "integer", "minimum": 0},
+                "input_tokens_details": {
+                    "type": "object",
+                    "required": ["cached_tokens"],
+                    "properties": {"cached_tokens": {"type": "integer", "minimum": 0}},
+                },
+                "output_tokens": {"type": "integer", "minimum": 0},
+                "output_tokens_details": {
+                    "type": "object",
+                    "required": ["reasoning_tokens"],
+                    "properties": {"reasoning_tokens": {"type": "integer", "minimum": 0}},
+                },
+                "total_tokens": {"type": "integer", "minimum": 0},
+            },
+        },
+        # As `mapping.responses.shell`/`finished` build it, in OpenAI's field order.
+        "Response": {
+            "type": "object",
+            "required": list(_RESPONSE_FIELDS),
+            "properties": {
+                "id": {"type": "string", "pattern": "^resp_"},
+                "object": {"const": "response"},
+                "created_at": {"type": "integer"},
+                "status": {"enum": ["completed", "incomplete", "failed", "in_progress"]},
+                "background": {"const": False},
+                "error": _nullable(
+                    {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                ),
+                "incomplete_details": _nullable(
+                    {
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {"reason": {"const": "max_output_tokens"}},
+                    }
+                ),
+                "instructions": {"type": ["string", "null"]},
+                "max_output_tokens": {"type": ["integer", "null"]},
+                "max_tool_calls": nothing,
+                "model": {"type": "string", "description": "The model actually run."},
+                "output": {"type": "array", "items": _ref("ResponseOutputItem")},
+                "parallel_tool_calls": {"type": "boolean"},
+                "previous_response_id": {"type": ["string", "null"]},
+                "prompt_cache_key": nothing,
+                "reasoning": {
+                    "type": "object",
+                    "required": ["effort", "summary"],
+                    "properties": {"effort": _nullable({"enum": list(responses.EFFORTS)})},
+                },
+                "safety_identifier": nothing,
+                "service_tier": {"type": "string"},
+                "store": {"type": "boolean", "description": "Whether it was actually stored."},
+                "temperature": {"type": "number"},
+                "text": _responses_text(),
+                "tool_choice": _responses_tool_choice(),
+                "tools": {"type": "array", "items": _function_tool(echoed=True)},
+                "top_logprobs": {"type": "integer"},
+                "top_p": {"type": "number"},
+                "truncation": {"type": "string"},
+                "usage": _nullable(_ref("ResponseUsage")),
+                "user": {"type": ["string", "null"]},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        # No `type`, as EventStream.
+        "ResponseEventStream": {
+            "description": "Server-sent events: `event: <type>` and `data: <event JSON>` with a "
+            "`sequence_number`, from `response.created` to `response.completed`, "
+            "`response.incomplete` or `response.failed` (which carry the whole Response); no "
+            "`[DONE]` line.",
+            "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+        },
+        "ResponseInputItems": {
+            "type": "object",
+            "required": ["object", "data", "first_id", "last_id", "has_more"],
+            "properties": {
+                "object": {"const": "list"},
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "type"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "type": {
+                                "enum": [
+                                    "message",
+                                    "function_call",
+                                    "function_call_output",
+                                    "reasoning",
+                                ]
+                            },
+                            "status": {"const": "completed"},
+                        },
+                        "description": "An input item as sent (normalised), with an id; an "
+                        "`item_reference` as the item it named.",
+                    },
+                },
+                "first_id": {"type": ["string", "null"]},
+                "last_id": {"type": ["string", "null"]},
+                "has_more": {"type": "boolean"},
+            },
+        },
+        "ResponseDeleted": {
+            "type": "object",
+            "required": ["id", "object", "deleted"],
+            "properties": {
+                "id": {"type": "string"},
+                "object": {"const": "response.deleted"},
+                "deleted": {"const": True},
+            },
+        },
+    }
+
+
+_RESPONSE_FIELDS = (
+    "id", "object", "created_at", "status", "background", "error", "incomplete_details",
+    "instructions", "max_output_tokens", "max_tool_calls", "model", "output",
+    "parallel_tool_calls", "previous_response_id", "prompt_cache_key", "reasoning",
+    "safety_identifier", "service_tier", "store", "temperature", "text", "tool_choice", "tools",
+    "top_logprobs", "top_p", "truncation", "usage", "user", "metadata",
+)  # fmt: skip
+
+
 def _usage() -> Schema:
     return {
         "type": "object",
@@ -358,6 +792,7 @@ def _schemas() -> dict[str, Schema]:
             },
         },
         "Usage": _usage(),
+        **_responses_schemas(),
         "ChatCompletion": {
             "type": "object",
             "required": ["id", "object", "created", "model", "choices", "usage"],
@@ -735,6 +1170,102 @@ def _translate_ops() -> dict[str, Schema]:
     return ops
 
 
+def _responses_ops() -> dict[str, Schema]:
+    """The Responses API; stored responses need the RESPONSES KV binding (docs/responses.md)."""
+    least, most, default = responses.LIST_LIMIT
+    response_id = {
+        "name": "response_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+    }
+    not_found = {
+        "404": {
+            "description": "No such stored response: never made, expired, deleted, made with "
+            "another API key, or storage not configured (no RESPONSES binding; code "
+            "`storage_not_configured`).",
+            "headers": _HEADERS,
+            "content": _content(_ref("OpenAIError")),
+        }
+    }
+    stored = _errors((401, 500))
+    create_errors = _errors(_UPSTREAM)
+    create_errors["400"] = {
+        **create_errors["400"],
+        "description": _STATUS_TEXT[400] + " Also: a built-in tool, an unsupported input item, "
+        "or a `previous_response_id`/`item_reference` that is not stored or needs storage that "
+        "is not configured (code `storage_not_configured`).",
+    }
+    return {
+        "/v1/responses": {
+            "post": _operation(
+                "Create a response (Responses API over the chat models)",
+                "responses",
+                _ok(
+                    "The Response; with `stream: true`, server-sent typed events.",
+                    {**_content(_ref("Response")), **_content(_ref("ResponseEventStream"), SSE)},
+                ),
+                create_errors,
+                body=_content(_responses_request()),
+            )
+        },
+        "/v1/responses/{response_id}": {
+            "get": _operation(
+                "Retrieve a stored response",
+                "responses",
+                _ok("The Response as it was returned.", _content(_ref("Response"))),
+                {**stored, **not_found},
+                parameters=[response_id],
+            ),
+            "delete": _operation(
+                "Delete a stored response",
+                "responses",
+                _ok("Deleted.", _content(_ref("ResponseDeleted"))),
+                {**stored, **not_found},
+                parameters=[response_id],
+            ),
+        },
+        "/v1/responses/{response_id}/input_items": {
+            "get": _operation(
+                "The input items of a stored response",
+                "responses",
+                _ok(
+                    "This request's input items (not those it continued from), each with an id.",
+                    _content(_ref("ResponseInputItems")),
+                ),
+                {**_errors((400, 401, 500)), **not_found},
+                parameters=[
+                    response_id,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": least,
+                            "maximum": most,
+                            "default": default,
+                        },
+                    },
+                    {
+                        "name": "order",
+                        "in": "query",
+                        "schema": {
+                            "enum": list(responses.LIST_ORDERS),
+                            "default": responses.LIST_ORDERS[0],
+                        },
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "description": "An item id: the page starts after it.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+            )
+        },
+    }
+
+
 def _paths() -> dict[str, Schema]:
     chat_ok = _ok(
         "The completion; with `stream: true`, server-sent chunks.",
@@ -836,6 +1367,7 @@ def _paths() -> dict[str, Schema]:
                 body=_content(_completion_request()),
             )
         },
+        **_responses_ops(),
         "/v1/embeddings": {
             "post": _operation(
                 "Embeddings",

@@ -46,6 +46,11 @@ EFFORTS = {
     "high": "high",
     "xhigh": "high",
 }
+# `GET /v1/responses/{id}/input_items`: page size (`limit`) and `order`.
+LIST_LIMIT = (1, 100, 20)  # least, most, default
+LIST_ORDERS = ("desc", "asc")  # the first is the default
+# `metadata`: at most this many keys, of at most this many characters, values of at most these.
+METADATA_LIMITS = (16, 64, 512)
 INPUT_ID_BASE = 0x8000  # input item ids count from here, output item ids from 0
 ITEM_PREFIX = {
     "message": "msg",
@@ -108,6 +113,11 @@ def _text(value: Any, param: str) -> str:
     return value
 
 
+def _optional_text(value: Any, param: str) -> str | None:
+    """A string that may be absent or null (echoed back in the Response, so typed here)."""
+    return None if value is None else _text(value, param)
+
+
 def _part(part: Any, param: str, role: str) -> dict:
     """One content part, normalised to `input_text`/`output_text`/`input_image`/`refusal`."""
     if not isinstance(part, dict):
@@ -160,7 +170,10 @@ def _output_text(output: Any, param: str) -> str:
     if isinstance(output, str):
         return output
     if isinstance(output, list):
-        return "".join(p.get("text", "") for p in output if isinstance(p, dict))
+        texts = [p.get("text", "") for p in output if isinstance(p, dict)]
+        if not all(isinstance(text, str) for text in texts):
+            raise invalid(f"Invalid type for '{param}[].text': expected a string.", param)
+        return "".join(texts)
     raise invalid(f"Invalid type for '{param}': expected a string or an array.", param)
 
 
@@ -238,7 +251,7 @@ def _tools(value: Any) -> list[dict]:
             {
                 "type": "function",
                 "name": _text(tool.get("name"), f"{param}.name"),
-                "description": tool.get("description"),
+                "description": _optional_text(tool.get("description"), f"{param}.description"),
                 "parameters": parameters,
                 "strict": validate.optional_bool(tool, "strict", True),
             }
@@ -278,8 +291,8 @@ def _text_config(value: Any) -> dict:
         return {
             "format": {
                 "type": "json_schema",
-                "description": fmt.get("description"),
-                "name": fmt.get("name") or "response",
+                "description": _optional_text(fmt.get("description"), "text.format.description"),
+                "name": _optional_text(fmt.get("name"), "text.format.name") or "response",
                 "schema": fmt["schema"],
                 "strict": validate.optional_bool(fmt, "strict", False),
             }
@@ -296,7 +309,8 @@ def _reasoning(value: Any) -> dict:
     if not isinstance(value, dict):
         raise invalid("'reasoning' must be an object.", "reasoning")
     effort = value.get("effort")
-    if effort is not None and effort not in EFFORTS:
+    # isinstance first: an unhashable value (a list) cannot be looked up in a dict.
+    if effort is not None and (not isinstance(effort, str) or effort not in EFFORTS):
         raise invalid(
             "Invalid value for 'reasoning.effort': use "
             + ", ".join(f"'{e}'" for e in EFFORTS)
@@ -309,12 +323,14 @@ def _reasoning(value: Any) -> dict:
 def _metadata(value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or len(value) > 16:
-        raise invalid("'metadata' must be an object of at most 16 keys.", "metadata")
+    most, key_length, value_length = METADATA_LIMITS
+    if not isinstance(value, dict) or len(value) > most:
+        raise invalid(f"'metadata' must be an object of at most {most} keys.", "metadata")
     for key, item in value.items():
-        if not isinstance(item, str) or len(key) > 64 or len(item) > 512:
+        if not isinstance(item, str) or len(key) > key_length or len(item) > value_length:
             raise invalid(
-                "metadata keys are strings of at most 64 characters, values of at most 512.",
+                f"metadata keys are strings of at most {key_length} characters, values of at "
+                f"most {value_length}.",
                 f"metadata.{key}",
             )
     return dict(value)

@@ -20,6 +20,7 @@ from PIL import Image
 
 from tests.audio_samples import wav_tone
 from tests.http import openapi_contract
+from tests.http.conftest import DEFAULT_API_KEYS
 
 # Workers AI error codes that the Worker maps onto each documented status (core.errors._UPSTREAM).
 FAULTS: dict[int, dict[str, Any]] = {
@@ -57,6 +58,8 @@ def _files(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> 
     return {"data": fields, "files": files}
 
 
+RESPONSE = "/v1/responses/{response_id}"
+MISSING_RESPONSE = "resp_0123456789abcdef0123456789abcdef"
 SAMPLES: dict[tuple[str, str], Callable[[], Sample]] = {
     ("get", "/health"): lambda: Sample("/health", key="none"),
     ("get", "/openapi.json"): lambda: Sample("/openapi.json", key="none"),
@@ -108,6 +111,17 @@ SAMPLES: dict[tuple[str, str], Callable[[], Sample]] = {
         _json({"model": "tts-1", "input": "Hello"}),
         _json({"model": "tts-1", "input": "Hello", "speed": 9}),
     ),
+    ("post", "/v1/responses"): lambda: Sample(
+        "/v1/responses",
+        _json({"model": "gpt-4o-mini", "input": "Hi"}),
+        _json({"model": "gpt-4o-mini", "input": []}),
+    ),
+    # The id of a response stored first (`_sample`).
+    ("get", "/v1/responses/{response_id}"): lambda: Sample(RESPONSE),
+    ("delete", "/v1/responses/{response_id}"): lambda: Sample(RESPONSE),
+    ("get", "/v1/responses/{response_id}/input_items"): lambda: Sample(
+        RESPONSE + "/input_items", {"params": {"limit": "5"}}, {"params": {"limit": "0"}}
+    ),
     # The key of an image stored first (`_sample`).
     ("get", "/file/{key}"): lambda: Sample("/file/{key}", key="none"),
     ("post", "/translate"): lambda: Sample(
@@ -147,7 +161,8 @@ UPSTREAM = {
     for path in (
         "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/moderations",
         "/v1/images/generations", "/v1/images/edits", "/v1/audio/transcriptions",
-        "/v1/audio/translations", "/v1/audio/speech", "/translate", "/v2/translate",
+        "/v1/audio/translations", "/v1/audio/speech", "/v1/responses", "/translate",
+        "/v2/translate",
     )
 }  # fmt: skip
 FAULT_CASES = sorted((m, p, s) for m, p, s in DOCUMENTED if (m, p) in UPSTREAM and s in FAULTS)
@@ -156,6 +171,14 @@ BAD_CASES = sorted((m, p) for m, p, s in DOCUMENTED if s == 400)
 OTHER_CASES: dict[tuple[str, str, int], Callable[[], Sample]] = {
     ("get", "/v1/models/{model}", 404): lambda: Sample("/v1/models/no-such-model"),
     ("get", "/file/{key}", 404): lambda: Sample("/file/0123456789abcdef.png", key="none"),
+    # Never stored (another key's response and storage not configured: `test_responses_404`).
+    **{
+        (method, path, 404): lambda path=path: Sample(
+            path.replace("{response_id}", MISSING_RESPONSE)
+        )
+        for method, path in OPERATIONS
+        if "{response_id}" in path
+    },
     **{
         (method, path, 413): lambda path=path: Sample(path, {"data": b"x" * 200_000})
         for method, path in OPERATIONS
@@ -199,10 +222,24 @@ def _stored_key(base_url: str, api_key: str) -> str:
     return created.json()["data"][0]["url"].rsplit("/", 1)[1]
 
 
+def _stored_response(base_url: str, api_key: str) -> str:
+    created = requests.post(
+        base_url + "/v1/responses",
+        headers={"authorization": f"Bearer {api_key}"},
+        json={"model": "gpt-4o-mini", "input": [{"role": "user", "content": "Keep this"}]},
+        timeout=60,
+    )
+    assert created.status_code == 200, created.text
+    assert created.json()["store"] is True, "the default worker has the RESPONSES binding"
+    return created.json()["id"]
+
+
 def _sample(method: str, path: str, base_url: str, api_key: str) -> Sample:
     sample = SAMPLES[(method, path)]()
     if path == "/file/{key}":
         sample.path = "/file/" + _stored_key(base_url, api_key)
+    if "{response_id}" in path:
+        sample.path = sample.path.replace("{response_id}", _stored_response(base_url, api_key))
     return sample
 
 
@@ -247,7 +284,8 @@ def test_upstream_failures_conform(base_url, api_key, emulator_control, method, 
 
 @pytest.mark.parametrize(("method", "path"), BAD_CASES, ids=_ids(BAD_CASES))
 def test_bad_requests_conform(base_url, api_key, method, path):
-    sample = SAMPLES[(method, path)]()
+    sample = _sample(method, path, base_url, api_key) if "{response_id}" in path else None
+    sample = sample or SAMPLES[(method, path)]()
     if path == "/file/{key}":
         sample.path = "/file/bad..key"
     else:
@@ -295,6 +333,7 @@ def test_broken_setting_500_conforms_everywhere(start_worker, api_key):
     for method, path in OPERATIONS:
         sample = SAMPLES[(method, path)]()
         sample.path = sample.path.replace("{key}", "abc.png")
+        sample.path = sample.path.replace("{response_id}", MISSING_RESPONSE)
         response = _send(broken.base_url, api_key, method, sample)
         assert response.status_code == 500, (method, path, response.text)
         _conforms(method, response)
@@ -320,3 +359,37 @@ def test_unknown_path_and_method_are_openai_errors(base_url, api_key, method, pa
     )
     assert response.status_code == status
     _conforms(method, response)
+
+
+RESPONSE_READS = [(m, p) for m, p in OPERATIONS if "{response_id}" in p]
+
+
+@pytest.mark.parametrize(("method", "path"), RESPONSE_READS, ids=_ids(RESPONSE_READS))
+def test_responses_404_conforms(start_worker, base_url, api_key, method, path):
+    """A stored response read with another key, and any read without storage: 404."""
+    other_key = DEFAULT_API_KEYS.split(",")[1]
+    sample = _sample(method, path, base_url, api_key)
+    response = _conforms(method, _send(base_url, other_key, method, sample))
+    assert response.status_code == 404, response.text
+    keyless = start_worker({"API_KEYS": DEFAULT_API_KEYS}).base_url  # no RESPONSES binding
+    response = _conforms(method, _send(keyless, api_key, method, sample))
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "storage_not_configured"
+
+
+def test_responses_stream_conforms(base_url, api_key):
+    sample = SAMPLES[("post", "/v1/responses")]()
+    sample.kwargs = _json({"model": "gpt-4o-mini", "input": "Hi", "stream": True})
+    response = _conforms("post", _send(base_url, api_key, "post", sample))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert "event: response.completed" in response.text
+
+
+def test_responses_400_without_storage_conforms(start_worker, api_key):
+    keyless = start_worker({"API_KEYS": DEFAULT_API_KEYS}).base_url
+    sample = SAMPLES[("post", "/v1/responses")]()
+    sample.kwargs = _json({"input": "Hi", "previous_response_id": MISSING_RESPONSE})
+    response = _conforms("post", _send(keyless, api_key, "post", sample))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "storage_not_configured"

@@ -197,6 +197,38 @@ def test_built_in_tools_are_refused_by_name(kind):
         ({"model": LLAMA, "input": "x", "tool_choice": {"type": "file_search"}}, "tool_choice"),
         ({"model": LLAMA, "input": "x", "text": {"format": {"type": "xml"}}}, "text.format.type"),
         ({"model": LLAMA, "input": "x", "reasoning": {"effort": "max"}}, "reasoning.effort"),
+        # Echoed in the Response, so typed: a number here was echoed as is.
+        (
+            {"model": LLAMA, "input": "x", "tools": [{**WEATHER, "description": 5}]},
+            "tools[0].description",
+        ),
+        (
+            {
+                "model": LLAMA,
+                "input": "x",
+                "text": {"format": {"type": "json_schema", "schema": {}, "name": 5}},
+            },
+            "text.format.name",
+        ),
+        (
+            {
+                "model": LLAMA,
+                "input": "x",
+                "text": {"format": {"type": "json_schema", "schema": {}, "description": []}},
+            },
+            "text.format.description",
+        ),
+        # Regressions (schemathesis): unhashable or non-string values were 500s.
+        ({"model": LLAMA, "input": "x", "reasoning": {"effort": ["low"]}}, "reasoning.effort"),
+        (
+            {
+                "model": LLAMA,
+                "input": [
+                    {"type": "function_call_output", "call_id": "c", "output": [{"text": 1}]}
+                ],
+            },
+            "input[0].output",
+        ),
         ({"model": LLAMA, "input": "x", "temperature": 3}, "temperature"),
         ({"model": LLAMA, "input": "x", "metadata": {"k": 1}}, "metadata.k"),
     ],
@@ -564,6 +596,16 @@ def test_input_items_are_listed_newest_first():
     )
     assert [i["id"] for i in page["data"]] == [ids[1]]
     assert (page["first_id"], page["last_id"], page["has_more"]) == (ids[1], ids[1], True)
+
+
+@pytest.mark.parametrize("limit", ["\u00b2", "\u0663", "0", "101", "-1", "x"])
+def test_input_items_limit_out_of_range_is_a_400(limit):
+    # Regression: '²' passed str.isdigit() and int() raised, a 500.
+    kv = FakeKv()
+    request("POST", "/v1/responses", kv, body={"model": LLAMA, "input": "x"})
+    reply = request("GET", "/v1/responses/resp_test/input_items", kv, query={"limit": limit})
+    assert reply.status == 400, reply.body
+    assert body_json(reply)["error"]["param"] == "limit"
 
 
 def test_without_storage_state_is_refused_with_how_to_enable_it():
