@@ -1,12 +1,12 @@
 """`/v1/responses`: OpenAI's Responses API over the chat models (HTTP glue only).
 
-    POST   /v1/responses                      create, whole or streamed (`responses.stream`)
+    POST   /v1/responses                      create, whole or streamed (`mapping.responses_stream`)
     GET    /v1/responses/{id}                 a stored response
     GET    /v1/responses/{id}/input_items     its input items
     DELETE /v1/responses/{id}
 
-The request becomes a chat request (`responses.mapping`), runs like a chat completion, and the
-answer becomes a Response; with the RESPONSES KV binding it is stored (`responses.store`).
+The request becomes a chat request (`mapping.responses`), runs like a chat completion, and the
+answer becomes a Response; with the RESPONSES KV binding it is stored (`upstream.responses_store`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Responses API requests -> chat.completions bodies (validated by `chatmap`), answers -> Responses.
+"""Responses API requests -> chat.completions bodies (validated by `mapping.chat`), answers ->
+Responses.
 
     body --parse--> ResponsesRequest --chat_body--> chat body --chat.chat_request--> inputs
                                      --native_inputs--> gpt-oss `input` (the model's own API)
@@ -345,7 +346,7 @@ PLATFORM_FIELDS = {
 
 
 def parse(body: Mapping[str, Any]) -> ResponsesRequest:
-    """Validate a `POST /v1/responses` body (sampling ranges are checked by `chatmap`)."""
+    """Validate a `POST /v1/responses` body (sampling ranges are checked by `mapping.chat`)."""
     for name, message in PLATFORM_FIELDS.items():
         if body.get(name) not in (None, False):
             raise invalid(message, name, "unsupported_parameter")

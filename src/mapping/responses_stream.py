@@ -1,8 +1,8 @@
 """A streamed Response: Workers AI SSE -> typed Responses events, over the chat transcoder.
 
-    upstream SSE --sse.ChatStream--> chat.completion.chunk events --ResponsesStream--> events
+    upstream SSE --chatstream.ChatStream--> chat.completion.chunk events --ResponsesStream--> events
 
-`sse.ChatStream` already normalises every upstream shape (native and OpenAI-shaped events,
+`chatstream.ChatStream` already normalises every upstream shape (native and OpenAI-shaped events,
 `<think>` tags, both tool-call forms, usage, finish reasons, broken streams), so this module only
 re-frames its chunks. Each event is `event: <type>\\ndata: <json>\\n\\n` with a
 `sequence_number`, in OpenAI's order:
