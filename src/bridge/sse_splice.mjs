@@ -1,17 +1,22 @@
 // The hot loop of streamed chat, in JavaScript. Calling into Pyodide costs about 10 µs per
 // upstream chunk (the call, two conversions, `enqueue`; docs/performance.md), more than a whole
-// JavaScript transform, so the events that are most of every stream never reach Python: the
-// native `{"response":"…","p":"…"}` event (as content, or as reasoning inside `<think>`) and a
-// compact OpenAI-shaped content or reasoning delta are spliced here, byte for byte as
-// `chatstream.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
-// `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
-// stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
-// Python sets `control.mode` whenever it changes. bridge/adapter.py sets this up; no policy
-// lives here.
-// A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the text
-// of a native event or of a compact OpenAI-shaped content delta is spliced as an
-// `output_text.delta` event carrying the next sequence number, and Python hears what was
-// spliced before anything else.
+// JavaScript transform, so the events that are most of every stream never reach Python. Two
+// ways, each byte for byte what `chatstream.ChatStream.feed` makes of the event:
+// - bytes, as `ChatStream._spliced` splices them: the native `{"response":"…","p":"…"}` event
+//   (as content, or as reasoning inside `<think>`) and a compact OpenAI-shaped content or
+//   reasoning delta ending in `"finish_reason":null}]}`;
+// - parsed, as `ChatStream._json_event` reads any other event (pretty-printed, other field
+//   orders, no `logprobs`, escapes): when all it says is content, reasoning or a fragment of the
+//   arguments of the tool call Python opened last, the chunks are written here with
+//   `JSON.stringify`, which writes strings as Python's `core.exchange.dumps` does.
+// Every other event (role, new tool calls, usage, finish reasons, tags, `[DONE]`, errors, text
+// where a stop may start) goes to `ChatStream.feed` in order, whole, and the stream's end and
+// failures are Python's too. `ChatStream.mode` says what may be spliced; Python sets
+// `control.mode` whenever it changes. CRLF line ends are framed here as Python reads them
+// (each CRLF as LF). bridge/adapter.py sets this up; no policy lives here.
+// A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the
+// text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
+// number, and Python hears what was spliced before anything else.
 
 // Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER` and `REASON`; the same
 // values as there (tests/unit/test_sse.py reads these lines and compares).
@@ -21,7 +26,7 @@ const OVER = 2;
 const REASON = 3;
 
 // What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
-const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
+const FEED = 0; // value: whole events, as they came -> OpenAI events
 const END = 1; // value: the content length spliced here -> the closing events
 const FAIL = 2; // value: a message -> the error event and `[DONE]`
 const SPLICED = 3; // numbered streams; value: `<count>\n<the literals spliced>` -> nothing
@@ -43,6 +48,8 @@ const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
 const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
+const DATA = ascii("data:");
+const STRICT = new TextDecoder("utf-8", { fatal: true }); // Python's json refuses what is not UTF-8
 const SLAB_SIZE = 16384;
 
 /** Whether `pattern` occurs in `bytes` at `at`. */
@@ -133,6 +140,104 @@ function deltaChoice(data, from, to, text) {
   return -1;
 }
 
+/** Whether byte `c` is whitespace to Python's `bytes.lstrip`. */
+const space = (c) => c === 32 || (c >= 9 && c <= 13);
+
+/** The data of the event `[from, to)` as `ChatStream.feed` reads it: `data: ` and the rest of
+ * a one-line event, else its `data:` lines without leading whitespace, joined by LF (a CR
+ * before an LF is part of the line end). Null if it has none; throws if it is not UTF-8. */
+function eventData(data, from, to) {
+  const lf = data.indexOf(LF, from);
+  if ((lf === -1 || lf >= to) && data[from + DATA.length] === 32 && matchAt(data, from, DATA)) {
+    return STRICT.decode(data.subarray(from + DATA.length + 1, to));
+  }
+  const lines = [];
+  for (let start = from; start <= to; ) {
+    let end = data.indexOf(LF, start);
+    if (end === -1 || end > to) end = to;
+    const next = end + 1;
+    if (end < to && end > start && data[end - 1] === CR) end--;
+    if (end - start >= DATA.length && matchAt(data, start, DATA)) {
+      let at = start + DATA.length;
+      while (at < end && space(data[at])) at++;
+      lines.push(STRICT.decode(data.subarray(at, end)));
+    }
+    start = next;
+  }
+  return lines.length ? lines.join("\n") : null;
+}
+
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+const absent = (value) => value === undefined || value === null;
+/** A string, or nothing (which Python reads as no text). */
+const optionalText = (value) => absent(value) || (typeof value === "string" && value.isWellFormed());
+
+/**
+ * Whether `event` (an upstream event, parsed) is one that `ChatStream._json_event` reads as
+ * text and at most one arguments fragment, with no finish, usage or error; if so, `said` gets
+ * its `reasoning`, `content`, and the fragment's upstream `call` index and `arguments` ("" for
+ * none). Python reads values it does not expect leniently; those events stay Python's.
+ */
+function plainDelta(event, said) {
+  if (!isObject(event) || "error" in event || "usage" in event) return false;
+  let holder = event; // where the text and tool calls are: the event (native) or its delta
+  said.reasoning = "";
+  said.content = "";
+  said.arguments = "";
+  if (Array.isArray(event.choices)) {
+    if (event.choices.length === 0) return true;
+    const choice = event.choices[0];
+    if (!isObject(choice) || !absent(choice.finish_reason)) return false;
+    const delta = choice.delta ?? {};
+    const { reasoning_content: thought, reasoning, content } = delta;
+    if (!isObject(delta) || !optionalText(thought) || !optionalText(reasoning) || !optionalText(content)) {
+      return false;
+    }
+    said.reasoning = thought || reasoning || "";
+    said.content = content ?? "";
+    holder = delta;
+  } else {
+    if ("choices" in event || !absent(event.finish_reason) || !optionalText(event.response)) return false;
+    said.content = event.response ?? "";
+  }
+  return fragment(holder.tool_calls, said);
+}
+
+/** Whether `calls` is no call, or one fragment of an open call's arguments (see `plainDelta`). */
+function fragment(calls, said) {
+  if (absent(calls) || (Array.isArray(calls) && calls.length === 0)) return true;
+  if (!Array.isArray(calls) || calls.length !== 1) return false;
+  const call = calls[0];
+  if (!isObject(call) || !isObject(call.function) || !optionalText(call.function.arguments)) return false;
+  said.call = "index" in call ? call.index : 0;
+  said.arguments = call.function.arguments ?? "";
+  return true;
+}
+
+/** Whether `text` holds no character that may begin a stop sequence: `table` marks their first
+ * bytes, and a character past ASCII counts as one if any first byte is (`wide`). */
+function stopFree(text, table, wide) {
+  if (table === null) return true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 ? table[c] : wide) return false;
+  }
+  return true;
+}
+
+/** Python's `len` of a well-formed string: code points, not UTF-16 units. */
+function codePoints(text) {
+  let count = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) count--;
+  }
+  return count;
+}
+
+/** A string's JSON literal without its quotes, as Python's `dumps` writes it. */
+const literalOf = (text) => JSON.stringify(text).slice(1, -1);
+
 function join(first, second) {
   const out = new Uint8Array(first.length + second.length);
   out.set(first);
@@ -151,22 +256,30 @@ function join(first, second) {
  * `stopTriggers` is not spliced (`chatstream.SpliceHeads`). With `control.sequence` set (a
  * numbered stream), the literal of a native event or of a compact content delta goes between
  * `control.head` (the next sequence number in place of its NUL) and `tail`, and Python keeps
- * both current.
+ * both current. `control.callKey` and `control.call` are the tool call Python opened last
+ * (`ChatStream.open_call`): fragments of its arguments are written here.
  */
 export function transcode(source, python, control, heads) {
   const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, idleMs } = heads;
   const encoder = new TextEncoder();
   // Content holding any of these bytes (one char per byte) may start a stop sequence.
   let triggers = null;
+  let wideTriggers = false;
   if (stopTriggers) {
     triggers = new Uint8Array(256);
     for (let i = 0; i < stopTriggers.length; i++) triggers[stopTriggers.charCodeAt(i)] = 1;
+    wideTriggers = triggers.subarray(128).includes(1);
   }
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
   const tailBytes = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
   let mode = control.mode;
+  // The tool call Python opened last: its upstream index, and the chunk of a fragment of its
+  // arguments around the fragment's literal (`ChatStream.open_call`).
+  let callKey;
+  let callOpen = "";
+  let callShut = "";
   // A numbered stream: the next sequence number, the delta event around it (as of Python's
   // last call), and the literals spliced since then, as byte ranges, with their count.
   const numbered = typeof control.sequence === "number";
@@ -178,6 +291,12 @@ export function transcode(source, python, control, heads) {
   let splicedCount = 0;
   const follow = () => {
     mode = control.mode; // Python sets it when it changes
+    if (control.call && control.callKey !== callKey) {
+      callKey = control.callKey;
+      const at = control.call.indexOf("\0");
+      callOpen = control.call.slice(0, at);
+      callShut = control.call.slice(at + 1);
+    }
     if (!numbered) return;
     sequence = control.sequence;
     if (control.head !== deltaHead) {
@@ -189,7 +308,6 @@ export function transcode(source, python, control, heads) {
   };
   follow();
   let pending = null; // an event not yet ended by a blank line
-  let raw = false; // CRLF seen: Python frames everything from then on (it normalises CRLF)
   let splicedChars = 0; // content length spliced here, for Python's usage estimate
 
   // What to send next, as byte ranges: copied once into one chunk by `send`.
@@ -277,20 +395,60 @@ export function transcode(source, python, control, heads) {
     follow();
   };
 
-  // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of the event, `shut`.
+  // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of `body`, `shut`.
+  let body = null;
   let open = null;
   let shut = null;
   let rangeFrom = 0;
   let rangeTo = 0;
   let chars = 0;
   const text = [0];
-  /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. */
+  const said = { reasoning: "", content: "", call: undefined, arguments: "" };
+
+  /** Whether the event `data[from, to)`, parsed, may be spliced in this mode: what Python would
+   * write for it, from `said` (see `plainDelta`), as `body`. */
+  const classifyParsed = (data, from, to) => {
+    let event;
+    try {
+      const json = eventData(data, from, to);
+      event = json === null ? { choices: [] } : JSON.parse(json); // no data: nothing to say
+    } catch {
+      return false; // not UTF-8, not JSON, `[DONE]`: Python's to judge
+    }
+    said.call = undefined;
+    if (!plainDelta(event, said)) return false;
+    const { reasoning, content } = said;
+    if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
+    // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
+    // unless a stop may start in it.
+    if (mode === REASON ? content.includes("<") : !stopFree(content, triggers, wideTriggers)) return false;
+    chars = codePoints(reasoning) + codePoints(content);
+    open = null;
+    shut = numbered ? tailBytes : null;
+    if (numbered) {
+      if (reasoning) return false; // a reasoning item is Python's to open
+      body = encoder.encode(literalOf(content));
+    } else {
+      let out = "";
+      if (reasoning) out += reasoningHead + literalOf(reasoning) + tail;
+      if (content) out += (mode === REASON ? reasoningHead : contentHead) + literalOf(content) + tail;
+      if (said.arguments) out += callOpen + literalOf(said.arguments) + callShut;
+      body = encoder.encode(out);
+    }
+    rangeFrom = 0;
+    rangeTo = body.length;
+    return true;
+  };
+
+  /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. As bytes
+   * where `ChatStream._spliced` would splice it, else parsed. */
   const classify = (data, from, to) => {
+    body = data;
     const pad = nativePad(data, from, to);
     if (pad !== -1) {
       const start = from + NATIVE.length;
       if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
-        return false;
+        return classifyParsed(data, from, to);
       }
       open = mode === REASON ? reasoningOpen : contentOpen;
       shut = tailBytes;
@@ -301,7 +459,9 @@ export function transcode(source, python, control, heads) {
     }
     const shaped = mode === SPLICE && (chunkOpen !== null || numbered);
     const at = shaped ? deltaChoice(data, from, to, text) : -1;
-    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) return false;
+    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
+      return classifyParsed(data, from, to);
+    }
     chars = to - text[0] - DELTA_TAIL.length;
     if (numbered) {
       // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
@@ -312,7 +472,7 @@ export function transcode(source, python, control, heads) {
         !matchAt(data, end, CONTENT_TAIL) ||
         !literal(data, text[0], end)
       ) {
-        return false;
+        return classifyParsed(data, from, to);
       }
       shut = tailBytes;
       rangeFrom = text[0];
@@ -332,26 +492,26 @@ export function transcode(source, python, control, heads) {
     pending = null;
     let from = 0; // where the current event starts
     let slow = -1; // where a run of events for Python starts
-    for (let scan = 0; !raw; ) {
+    for (let scan = 0; ; ) {
+      // An event ends at a blank line. Python reads each CRLF as LF, so LF, CR LF does too; the
+      // events Python gets are as they came.
       const lf = data.indexOf(LF, scan);
       if (lf === -1) break;
-      if (lf > 0 && data[lf - 1] === CR) {
-        raw = true; // every event before `from` had bare LFs: Python takes over from there
-        break;
-      }
-      if (lf + 1 >= data.length) break;
-      if (data[lf + 1] !== LF) {
+      const next = data[lf + 1] === CR ? lf + 2 : lf + 1;
+      if (next >= data.length) break;
+      if (data[next] !== LF) {
         scan = lf + 1;
         continue;
       }
-      if (lf > from) {
-        let spliced = mode !== PYTHON && data[from] === NATIVE[0] && classify(data, from, lf);
+      const end = lf > from && data[lf - 1] === CR ? lf - 1 : lf;
+      if (end > from) {
+        let spliced = mode !== PYTHON && classify(data, from, end);
         if (spliced && slow !== -1) {
           // Python's run goes first, and may change the mode (`[DONE]`, `</think>`).
           toPython(data.subarray(slow, from));
           slow = -1;
           if (mode === OVER) return;
-          spliced = mode !== PYTHON && classify(data, from, lf);
+          spliced = mode !== PYTHON && classify(data, from, end);
         }
         if (spliced) {
           if (rangeTo > rangeFrom) {
@@ -360,26 +520,23 @@ export function transcode(source, python, control, heads) {
               emit(numberOpen);
               emit(encoder.encode(String(sequence++)));
               emit(numberShut);
-              splicedRanges.push(data, rangeFrom, rangeTo);
+              splicedRanges.push(body, rangeFrom, rangeTo);
               splicedCount++;
             } else {
               emit(open);
             }
-            emitRange(data, rangeFrom, rangeTo);
+            emitRange(body, rangeFrom, rangeTo);
             emit(shut);
           }
         } else if (slow === -1) {
           slow = from;
         }
       }
-      from = scan = lf + 2;
+      from = scan = next + 1;
     }
     if (slow !== -1) toPython(data.subarray(slow, from));
     if (mode === OVER) return;
-    if (from < data.length) {
-      if (raw) toPython(data.subarray(from));
-      else pending = data.subarray(from);
-    }
+    if (from < data.length) pending = data.subarray(from);
   };
 
   let released = false;

@@ -134,6 +134,9 @@ class StreamTransform(Protocol):
     @property
     def mode(self) -> int: ...
 
+    @property
+    def open_call(self) -> tuple[int, str] | None: ...  # see `ChatStream.open_call`
+
     def splice_heads(self) -> Any: ...  # an `sse.SpliceHeads`
 
 

@@ -91,6 +91,8 @@ class ChatStream:
         self.upstream_finish: str | None = None
         self.tool_count = 0
         self.tool_index: dict[Any, int] = {}
+        # The upstream index of the call opened last, and its argument fragment's chunk.
+        self.open_call: tuple[int, str] | None = None
         self.content_chars = 0
         self.include_usage = include_usage
         self.max_tokens = max_tokens
@@ -253,6 +255,7 @@ class ChatStream:
                     continue  # a finaliser or fragment for a call never opened
                 self.tool_index[key] = self.tool_count
                 self.tool_count += 1
+                self._opened(key)
                 delta = {
                     "index": self.tool_index[key],
                     "id": call.get("id") or f"call_{self.completion_id}_{self.tool_index[key]}",
@@ -269,6 +272,17 @@ class ChatStream:
                     delta = {"index": self.tool_index[key], "function": {"arguments": arguments}}
             if delta:
                 out.append(self._delta({_TOOL: [delta]}))
+
+    def _opened(self, key: Any) -> None:
+        """Note the call at upstream index `key` as `open_call`: sse_splice.mjs writes the chunk
+        of a fragment of its arguments (`_tool_calls`, NUL in place of the fragment's literal)
+        for the fragments that follow, which are most of a tool call's events."""
+        if self.text_completion or type(key) is not int:
+            self.open_call = None  # a completion's chunk has no arguments to splice into
+            return
+        number = self.tool_index[key]
+        chunk = self._delta({_TOOL: [{"index": number, "function": {"arguments": ""}}]})
+        self.open_call = (key, chunk.decode().replace('"arguments":""', '"arguments":"\0"'))
 
     def _record_usage(self, raw: Any) -> None:
         usage = chat.parse_usage(raw)

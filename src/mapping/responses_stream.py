@@ -86,6 +86,11 @@ class ResponsesStream:
         open_message = self.current is not None and self.current["type"] == "message"
         return SPLICE if open_message and self.chat.mode == SPLICE else PYTHON
 
+    @property
+    def open_call(self) -> None:
+        """Argument fragments open no item of their own here, but go through Python."""
+        return None
+
     def splice_heads(self) -> SpliceHeads:
         """Only native text is spliced (as `delta_head` + literal + tail)."""
         return SpliceHeads(b"", _TAIL["message"], b"", None, b"")
