@@ -418,6 +418,8 @@ export function transcode(source, python, control, heads) {
     said.call = undefined;
     if (!plainDelta(event, said)) return false;
     const { reasoning, content } = said;
+    // A completion has no reasoning field; in a numbered stream, thought opens an item.
+    if (reasoning && chunkOpen === null) return false;
     if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
     // unless a stop may start in it.
@@ -426,7 +428,6 @@ export function transcode(source, python, control, heads) {
     open = null;
     shut = numbered ? tailBytes : null;
     if (numbered) {
-      if (reasoning) return false; // a reasoning item is Python's to open
       body = encoder.encode(literalOf(content));
     } else {
       let out = "";
@@ -462,9 +463,12 @@ export function transcode(source, python, control, heads) {
     if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
       return classifyParsed(data, from, to);
     }
-    chars = to - text[0] - DELTA_TAIL.length;
+    const shapedChars = to - text[0] - DELTA_TAIL.length; // as `_spliced` counts them
+    chars = shapedChars;
     if (numbered) {
       // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
+      // Otherwise Python's chat chunk is these choices, parsed again for the Responses event,
+      // and its content counted as here.
       const end = to - CONTENT_TAIL.length;
       if (
         end <= text[0] ||
@@ -472,7 +476,9 @@ export function transcode(source, python, control, heads) {
         !matchAt(data, end, CONTENT_TAIL) ||
         !literal(data, text[0], end)
       ) {
-        return classifyParsed(data, from, to);
+        if (!classifyParsed(data, from, to)) return false;
+        chars = shapedChars;
+        return true;
       }
       shut = tailBytes;
       rangeFrom = text[0];

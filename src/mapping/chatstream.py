@@ -119,7 +119,8 @@ class ChatStream:
         self.reasoning_head = (
             "data: " + self.envelope + '"choices":[{"index":0,"delta":{"reasoning_content":"'
         ).encode()
-        self.chunk_head = ("data: " + self.envelope).encode()
+        # A completion's choices are not a chat delta's: its OpenAI-shaped events are rewritten.
+        self.chunk_head = None if text_completion else ("data: " + self.envelope).encode()
         # With stop sequences, text may be spliced only if no stop can start in it: it holds no
         # byte that begins one, and no escape (which could spell one).
         self.stop_triggers = (
@@ -146,7 +147,7 @@ class ChatStream:
             content=self.fast_head,
             tail=self.fast_tail,
             reasoning=self.reasoning_head,
-            chunk=None if self.text_completion else self.chunk_head,
+            chunk=self.chunk_head,
             stop_triggers=self.stop_triggers,
         )
 
