@@ -5,10 +5,10 @@
 //               vs a Worker that imports only the workers SDK;
 //   streaming   µs per upstream SSE event (1,000 one-event chunks, Workers AI's native shape):
 //               bare pass-through, two JavaScript transforms doing the same job as the Worker,
-//               the Worker's transcoder (jsbridge + sse_splice.mjs + chatstream.ChatStream) on native
-//               and OpenAI-shaped events, on thought, with a stop sequence, with every event
-//               through Python, and a whole streaming chat (and Responses) request through
-//               the Worker;
+//               the Worker's transcoder (jsbridge + sse_splice.mjs + chatstream.ChatStream) on
+//               each upstream shape (SHAPES), with every event through Python, and a whole
+//               streaming chat (and Responses) request through the Worker; for each, how many
+//               times per stream the splice called into Python;
 //   per request µs for non-streaming chat vs a Worker that only calls env.AI.run.
 // Workers AI is an in-memory fake behind the real local `Ai` shim: no network, no emulator.
 import path from "node:path";
@@ -27,15 +27,60 @@ const encoder = new TextEncoder();
 const TAIL = encoder.encode(
   'data: {"response":"","usage":{"prompt_tokens":9,"completion_tokens":1000,"total_tokens":1009}}\n\ndata: [DONE]\n\n',
 );
-const EVENT_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
-  encoder.encode(`data: {"response":" word${i}","p":"${"abcdefghijklmnopqrstuvwxyz".slice(0, 6 + (i % 20))}"}\n\n`),
-);
+/** `EVENTS` one-event chunks, event `i` written by `make`. */
+const chunksOf = (make) => Array.from({ length: EVENTS }, (_, i) => encoder.encode(make(i)));
+const pad = (i) => "abcdefghijklmnopqrstuvwxyz".slice(0, 6 + (i % 20));
+const EVENT_CHUNKS = chunksOf((i) => `data: {"response":" word${i}","p":"${pad(i)}"}\n\n`);
 
-const OPENAI_CHUNKS = Array.from({ length: EVENTS }, (_, i) =>
-  encoder.encode(
-    `data: {"id":"chatcmpl-u","object":"chat.completion.chunk","created":1,"model":"@cf/qwen/qwen3-30b-a3b-fp8","choices":[{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}]}\n\n`,
-  ),
+const shaped = (choice) =>
+  `data: {"id":"chatcmpl-u","object":"chat.completion.chunk","created":1,"model":"@cf/qwen/qwen3-30b-a3b-fp8","choices":[${choice}]}\n\n`;
+const OPENAI_CHUNKS = chunksOf((i) =>
+  shaped(`{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}`),
 );
+// The first event opens the call (Python numbers it); the rest are fragments of its arguments.
+const opening = (chunks, first) => [encoder.encode(first), ...chunks.slice(1)];
+const fragment = (i) => JSON.stringify(i % 2 ? `"k${i}":` : `"v${i}",`);
+// One upstream shape per row: [label, chunks, ChatStream options].
+const SHAPES = [
+  ["native text", EVENT_CHUNKS, {}],
+  ["native thought (inside <think>)", EVENT_CHUNKS, { think_tags: true }],
+  ["OpenAI content, logprobs and finish_reason null", OPENAI_CHUNKS, {}],
+  ["OpenAI content, without them", chunksOf((i) => shaped(`{"index":0,"delta":{"content":" word${i}"}}`)), {}],
+  [
+    "OpenAI content, logprobs given",
+    chunksOf((i) =>
+      shaped(
+        `{"index":0,"delta":{"content":" word${i}"},"logprobs":{"content":[{"token":" word${i}","logprob":-0.1}]},"finish_reason":null}`,
+      ),
+    ),
+    {},
+  ],
+  ["OpenAI reasoning, compact", chunksOf((i) => shaped(`{"index":0,"delta":{"reasoning_content":" step${i}"}}`)), {}],
+  [
+    "tool-call argument fragments, native",
+    opening(
+      chunksOf((i) => `data: {"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}],"p":"${pad(i)}"}\n\n`),
+      'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n',
+    ),
+    {},
+  ],
+  [
+    "tool-call argument fragments, OpenAI-shaped",
+    opening(
+      chunksOf((i) => shaped(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}]}}`)),
+      shaped(
+        '{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":""}}]}}',
+      ),
+    ),
+    {},
+  ],
+  ["native text, a stop sequence that never starts", EVENT_CHUNKS, { stops: ["@@never@@"] }],
+  ["native text, escapes, a stop sequence", chunksOf((i) => `data: {"response":" w\\u00f6rd${i}\\n","p":"${pad(i)}"}\n\n`), { stops: ["@@never@@"] }],
+  ["native text, CRLF-framed", chunksOf((i) => `data: {"response":" word${i}","p":"${pad(i)}"}\r\n\r\n`), {}],
+  ["native text, pretty-printed", chunksOf((i) => `data: {\ndata:   "response": " word${i}",\ndata:   "p": "${pad(i)}"\ndata: }\n\n`), {}],
+  // A stop whose first letter is in every event: text that may begin a stop is Python's.
+  ["native text holding a stop's first character", EVENT_CHUNKS, { stops: ["wordless"] }],
+];
 
 /** Workers AI's stream: one event per network chunk, as tokens arrive in production. Native
  * events by default; OpenAI-shaped ones (qwen3, glm, gemma-4...) with `chunks = OPENAI_CHUNKS`. */
@@ -196,44 +241,61 @@ const direct = await worker(path.join(ROOT, "bench", "direct"));
 // The Worker's transcoder exactly as a streamed reply builds it (jsbridge + sse_splice.mjs +
 // chatstream.ChatStream): for content, for thought (a native reasoning model before `</think>`), with
 // stop sequences, and with every event through Python.
-const transcoder = await app.pyodide.runPythonAsync(`
+// Every call the splice makes into Python (FEED, END, FAIL, SPLICED), counted: the module as
+// the Worker imports it, with each stream's callable wrapped.
+let crossings = 0;
+const splicer = await app.pyodide.runPythonAsync("from bridge import adapter\nawait adapter._splicer()");
+const counting = {
+  transcode(source, python, control, heads) {
+    const counted = (kind, value) => {
+      crossings++;
+      return python(kind, value);
+    };
+    counted.destroy = () => python.destroy();
+    return splicer.transcode(source, counted, control, heads);
+  },
+};
+const setup = await app.pyodide.runPythonAsync(`
 from bridge import adapter
 from mapping import chatstream
-splicer = await adapter._splicer()
 
-def transcode(stream, stops=(), think_tags=False):
-    chat = chatstream.ChatStream(
-        completion_id="chatcmpl-bench",
-        created=0,
-        model="@cf/x",
-        max_tokens=10**6,
-        stops=stops,
-        think_tags=think_tags,
-    )
-    return adapter._transcoded(splicer, adapter.JsStream(stream), chat, 0)
+def setup(splicer):
+    adapter._splice_module = splicer  # whole requests go through it too
 
-transcode
+    def transcode(stream, stops=(), think_tags=False):
+        chat = chatstream.ChatStream(
+            completion_id="chatcmpl-bench",
+            created=0,
+            model="@cf/x",
+            max_tokens=10**6,
+            stops=tuple(stops),
+            think_tags=think_tags,
+        )
+        return adapter._transcoded(splicer, adapter.JsStream(stream), chat, 0)
+
+    return transcode
+
+setup
 `);
-// A stop sequence that never starts in the bench's text, and one whose first letter is in
-// every event (so every event goes through Python, as tool-call deltas do).
-const NEVER = app.pyodide.toPy(["@@never@@"]);
-const EVERY = app.pyodide.toPy(["wordless"]);
+const transcoder = setup(counting);
+const through = (chunks, options) => () =>
+  drain(transcoder.callKwargs(upstream(chunks), options));
 
-const stream = await interleaved(
-  {
-    bare: () => drain(new Response(upstream()).body),
-    jsOne: () => drain(jsOneStage(upstream())),
-    jsThree: () => drain(jsThreeStage(upstream())),
-    worker: () => drain(transcoder(upstream())),
-    workerOpenai: () => drain(transcoder(upstream(OPENAI_CHUNKS))),
-    thought: () => drain(transcoder.callKwargs(upstream(), { think_tags: true })),
-    stops: () => drain(transcoder.callKwargs(upstream(), { stops: NEVER })),
-    python: () => drain(transcoder.callKwargs(upstream(), { stops: EVERY })),
-    request: async () => drain((await app.fetch(chatRequest(true))).body),
-    responses: async () => drain((await app.fetch(responsesRequest())).body),
-  },
-  ROUNDS,
-);
+const variants = {
+  bare: () => drain(new Response(upstream()).body),
+  jsOne: () => drain(jsOneStage(upstream())),
+  jsThree: () => drain(jsThreeStage(upstream())),
+  request: async () => drain((await app.fetch(chatRequest(true))).body),
+  responses: async () => drain((await app.fetch(responsesRequest())).body),
+};
+for (const [label, chunks, options] of SHAPES) variants[label] = through(chunks, options);
+const calls = {};
+for (const [name, run] of Object.entries(variants)) {
+  crossings = 0;
+  await run();
+  calls[name] = crossings;
+}
+const stream = await interleaved(variants, ROUNDS);
 const us = Object.fromEntries(Object.entries(stream).map(([k, ms]) => [k, (ms * 1000) / EVENTS]));
 
 const batch = (w, make) => async () => {
@@ -256,16 +318,22 @@ console.log(`Streaming: ${EVENTS} one-event chunks, median of ${ROUNDS} interlea
 row("bare pass-through (Response of the upstream)", us.bare);
 row("JavaScript, one TransformStream (bytes in/out)", us.jsOne);
 row("JavaScript, TextDecoder/Transform/TextEncoder streams", us.jsThree);
-row("Worker transcoder (sse_splice.mjs + chatstream.ChatStream)", us.worker);
-row("Worker transcoder, OpenAI-shaped events (qwen3, glm)", us.workerOpenai);
-row("Worker transcoder, native events inside <think>", us.thought);
-row("Worker transcoder, with a stop sequence", us.stops);
-row("every event through Python (a stop starting in each)", us.python);
-row("whole streaming chat request through the Worker", us.request);
-row("whole streaming Responses request through the Worker", us.responses);
-ratio("worker / JavaScript one-stage", us.worker / us.jsOne, 1);
-ratio("worker / JavaScript three-stage", us.worker / us.jsThree, 1);
-ratio("worker / bare pass-through", us.worker / us.bare, 6);
+console.log(
+  `The Worker's transcoder (sse_splice.mjs + chatstream.ChatStream) per upstream shape: µs per event, ` +
+    `× one-stage JavaScript (target ≤ 1.00), calls into Python per stream of ${EVENTS + 2} events`,
+);
+const shape = (label, name = label) =>
+  console.log(
+    `  ${label.padEnd(54)}${us[name].toFixed(1).padStart(8)}${(us[name] / us.jsOne).toFixed(2).padStart(8)}` +
+      `${String(calls[name]).padStart(8)}`,
+  );
+for (const [label] of SHAPES) shape(label);
+shape("whole streaming chat request through the Worker", "request");
+shape("whole streaming Responses request through the Worker", "responses");
+const native = us["native text"];
+ratio("worker / JavaScript one-stage", native / us.jsOne, 1);
+ratio("worker / JavaScript three-stage", native / us.jsThree, 1);
+ratio("worker / bare pass-through", native / us.bare, 6);
 console.log(`Non-streaming: ${REQUESTS} requests × ${ROUNDS} interleaved rounds, µs per request`);
 row("Worker that only calls env.AI.run", directUs);
 row("POST /v1/chat/completions", chatUs);
