@@ -429,6 +429,7 @@ def _transcoded(
         "reasoningHead": heads.reasoning.decode(),
         "chunkHead": heads.chunk.decode() if heads.chunk is not None else "",
         "stopTriggers": heads.stop_triggers.decode("latin-1"),  # one char per byte
+        "stops": list(heads.stops),
         "idleMs": idle_ms,
     }
     return splicer.transcode(source.js, create_proxy(python), control, _js_object(named))

@@ -214,13 +214,14 @@ function fragment(calls, said) {
   return true;
 }
 
-/** Whether `text` holds no character that may begin a stop sequence: `table` marks their first
- * bytes, and a character past ASCII counts as one if any first byte is (`wide`). */
-function stopFree(text, table, wide) {
-  if (table === null) return true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 128 ? table[c] : wide) return false;
+/** Whether `ChatStream._content`, holding nothing back, passes `text` on whole: no stop
+ * sequence is in it and none starts at its end (`_longest_prefix_tail`). */
+function stopless(text, stops) {
+  for (const stop of stops) {
+    if (text.includes(stop)) return false;
+    for (let size = Math.min(stop.length - 1, text.length); size > 0; size--) {
+      if (stop.startsWith(text.slice(text.length - size))) return false;
+    }
   }
   return true;
 }
@@ -253,23 +254,23 @@ function join(first, second) {
  * of named strings: `head` is sent first (the role chunk); a native event's JSON string literal
  * goes between `contentHead` (or `reasoningHead`) and `tail`; an OpenAI-shaped event's choices
  * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
- * `stopTriggers` is not spliced (`chatstream.SpliceHeads`). With `control.sequence` set (a
+ * `stopTriggers` is not spliced as bytes, and parsed content that may hold the start of one of
+ * the `stops` not at all (`chatstream.SpliceHeads`). With `control.sequence` set (a
  * numbered stream), the literal of a native event or of a compact content delta goes between
  * `control.head` (the next sequence number in place of its NUL) and `tail`, and Python keeps
  * both current. `control.callKey` and `control.call` are the tool call Python opened last
  * (`ChatStream.open_call`): fragments of its arguments are written here.
  */
 export function transcode(source, python, control, heads) {
-  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, idleMs } = heads;
+  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, stops, idleMs } = heads;
   const encoder = new TextEncoder();
   // Content holding any of these bytes (one char per byte) may start a stop sequence.
   let triggers = null;
-  let wideTriggers = false;
   if (stopTriggers) {
     triggers = new Uint8Array(256);
     for (let i = 0; i < stopTriggers.length; i++) triggers[stopTriggers.charCodeAt(i)] = 1;
-    wideTriggers = triggers.subarray(128).includes(1);
   }
+  const stopList = Array.from(stops ?? []); // parsed text is held against the stops themselves
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
   const tailBytes = encoder.encode(tail);
@@ -423,7 +424,7 @@ export function transcode(source, python, control, heads) {
     if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
     // unless a stop may start in it.
-    if (mode === REASON ? content.includes("<") : !stopFree(content, triggers, wideTriggers)) return false;
+    if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
     shut = numbered ? tailBytes : null;

@@ -28,7 +28,8 @@ from mapping import chat
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, which sse_splice.mjs follows:
 #   PYTHON  every event goes to `feed`;
-#   SPLICE  content and reasoning events are spliced (content only where no stop can start);
+#   SPLICE  content and reasoning events are spliced (content only where `_content` would pass
+#           it on whole: no stop in it, none starting at its end);
 #   OVER    nothing more is read;
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
 PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
@@ -52,7 +53,8 @@ class SpliceHeads(NamedTuple):
     tail: bytes  # after it
     reasoning: bytes  # before it, as reasoning_content
     chunk: bytes | None  # before an OpenAI-shaped event's choices (None: not for completions)
-    stop_triggers: bytes  # content holding any of these bytes is not spliced
+    stop_triggers: bytes  # content holding any of these bytes is not spliced as bytes
+    stops: tuple[str, ...] = ()  # parsed content is spliced if it holds no start of one of these
 
 
 def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
@@ -149,6 +151,7 @@ class ChatStream:
             reasoning=self.reasoning_head,
             chunk=self.chunk_head,
             stop_triggers=self.stop_triggers,
+            stops=self.stops,
         )
 
     def _stop_free(self, raw: bytes) -> bool:

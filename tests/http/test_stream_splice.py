@@ -199,6 +199,19 @@ PRETTY = (
     + pretty({"response": "", "usage": json.loads("{" + USAGE + "}")["usage"]})
     + "data: [DONE]\n\n"
 )
+# Text under stop sequences: most events hold a stop's first character but no stop and no start
+# of one at their end; a stop is split across events and starts with a multi-byte character.
+UNDER_STOPS = (
+    "".join(native(f" é{i} à", "p" * (1 + i % 5)) for i in range(6))
+    + choices('{"index":0,"delta":{"content":" café"}}')
+    + native("é")
+    + choices('{"delta":{"content":"! said"},"index":0}')
+    + native(" after")
+    + 'data: {"response":"",'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
 CRLF_EVERYTHING = (NATIVE_WITH_USAGE + SHAPED_VARIANTS + PRETTY).replace("\n", "\r\n")
 
 CASES = {
@@ -230,6 +243,8 @@ CASES = {
     "tool-call fragments, legacy completions": (CHAT, TOOL_FRAGMENTS_OPENAI, {"prompt": "Go"}),
     "pretty-printed": (CHAT, PRETTY, {}),
     "pretty-printed, stop": (CHAT, PRETTY, {"stop": ["rinted"]}),
+    "under stops": (CHAT, UNDER_STOPS, {"stop": ["éé!", "à!"]}),
+    "under stops, held back then let go": (CHAT, UNDER_STOPS, {"stop": ["éx", "à "]}),
     "CRLF, every shape": (CHAT, CRLF_EVERYTHING, {}),
     "CRLF, thought": (REASONING, LONG_THOUGHT.replace("\n", "\r\n"), {}),
 }
