@@ -18,12 +18,13 @@
 // text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
 // number, and Python hears what was spliced before anything else.
 
-// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER` and `REASON`; the same
-// values as there (tests/unit/test_sse.py reads these lines and compares).
+// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON` and `STOPPED`; the
+// same values as there (tests/unit/test_sse.py reads these lines and compares).
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
+const STOPPED = 4;
 
 // What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
 const FEED = 0; // value: whole events, as they came -> OpenAI events
@@ -418,12 +419,13 @@ export function transcode(source, python, control, heads) {
     }
     said.call = undefined;
     if (!plainDelta(event, said)) return false;
-    const { reasoning, content } = said;
     // A completion has no reasoning field; in a numbered stream, thought opens an item.
-    if (reasoning && chunkOpen === null) return false;
+    if (said.reasoning && chunkOpen === null) return false;
     if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
-    // unless a stop may start in it.
+    // unless a stop may start in it; after a stop, it is nothing.
+    const { reasoning } = said;
+    const content = mode === STOPPED ? "" : said.content;
     if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
@@ -449,6 +451,10 @@ export function transcode(source, python, control, heads) {
     const pad = nativePad(data, from, to);
     if (pad !== -1) {
       const start = from + NATIVE.length;
+      if (mode === STOPPED) {
+        rangeFrom = rangeTo = start; // nothing
+        return true;
+      }
       if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
         return classifyParsed(data, from, to);
       }

@@ -31,8 +31,9 @@ DONE = b"data: [DONE]\n\n"
 #   SPLICE  content and reasoning events are spliced (content only where `_content` would pass
 #           it on whole: no stop in it, none starting at its end);
 #   OVER    nothing more is read;
-#   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
-PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
+#   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning;
+#   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do).
+PYTHON, SPLICE, OVER, REASON, STOPPED = 0, 1, 2, 3, 4
 # What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
 # transform (Responses) what was spliced since its last call.
 FEED, END, FAIL, SPLICED = 0, 1, 2, 3
@@ -133,15 +134,18 @@ class ChatStream:
 
     @property
     def mode(self) -> int:
-        """`PYTHON`, `SPLICE`, `REASON` (inside `<think>`, nothing held back) or `OVER` (after
-        `[DONE]`, an error or the end): which events may be spliced without `feed`."""
+        """`PYTHON`, `SPLICE`, `REASON` (inside `<think>`, nothing held back), `STOPPED` or
+        `OVER` (after `[DONE]`, an error or the end): which events may be spliced without
+        `feed`."""
         if self.finished or self.done_seen:
             return OVER
         if self.thinking:
             # Completions have no reasoning field; a held-back `</thi…` needs the next text.
             return PYTHON if self.text_completion or self.think_pending else REASON
-        # After a stop nothing more is said; a held-back start of one needs the next text.
-        return PYTHON if self.stopped or self.holdback else SPLICE
+        if self.stopped:
+            return STOPPED  # (a stop is only looked for after `</think>`)
+        # A held-back start of a stop needs the next text.
+        return PYTHON if self.holdback else SPLICE
 
     def splice_heads(self) -> SpliceHeads:
         """What sse_splice.mjs puts around what it splices."""
@@ -341,6 +345,8 @@ class ChatStream:
             pad = event.find(_PAD, len(_FAST_EVENT))
             if pad != -1 and event[pad + len(_PAD) : -2].isalnum():
                 raw = event[len(_FAST_EVENT) : pad]
+                if mode == STOPPED:
+                    return b""  # `_content` says nothing after a stop
                 if mode == SPLICE:
                     if not self._stop_free(raw):
                         return None

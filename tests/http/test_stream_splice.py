@@ -245,6 +245,12 @@ CASES = {
     "pretty-printed, stop": (CHAT, PRETTY, {"stop": ["rinted"]}),
     "under stops": (CHAT, UNDER_STOPS, {"stop": ["éé!", "à!"]}),
     "under stops, held back then let go": (CHAT, UNDER_STOPS, {"stop": ["éx", "à "]}),
+    "after a stop, thought still said": (CHAT, SHAPED_VARIANTS, {"stop": ["llo"]}),
+    "after a stop, tool calls still made": (
+        CHAT,
+        native("Go STOP now") + TOOL_FRAGMENTS_NATIVE,
+        {"stop": ["STOP"]},
+    ),
     "CRLF, every shape": (CHAT, CRLF_EVERYTHING, {}),
     "CRLF, thought": (REASONING, LONG_THOUGHT.replace("\n", "\r\n"), {}),
 }

@@ -330,7 +330,8 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     stopping.feed(b'data: {"response":"the EN","p":"ab"}\n\n')
     assert stopping.mode == chatstream.PYTHON  # `EN` is held back: the next text decides
     stopping.feed(b'data: {"response":"D","p":"ab"}\n\n')
-    assert stopping.stopped and stopping.mode == chatstream.PYTHON
+    assert stopping.stopped and stopping.mode == chatstream.STOPPED  # text says nothing more
+    assert stopping.feed(b'data: {"response":"more","p":"ab"}\n\n') == b""
 
     reasoning = transcoder(think_tags=True)
     reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
@@ -424,12 +425,8 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     numbers = dict(re.findall(r"^const ([A-Z]+) = (\d+);", source, re.M))
     texts = dict(re.findall(r"^const ([A-Z_]+) = ascii\('([^']*)'\);", source, re.M))
     keys = re.search(r"^const DELTA_KEYS = \[(.*)\];", source, re.M).group(1)
-    assert {k: int(numbers[k]) for k in ("PYTHON", "SPLICE", "OVER", "REASON")} == {
-        "PYTHON": chatstream.PYTHON,
-        "SPLICE": chatstream.SPLICE,
-        "OVER": chatstream.OVER,
-        "REASON": chatstream.REASON,
-    }
+    modes = ("PYTHON", "SPLICE", "OVER", "REASON", "STOPPED")
+    assert {k: int(numbers[k]) for k in modes} == {k: getattr(chatstream, k) for k in modes}
     assert tuple(int(numbers[k]) for k in ("FEED", "END", "FAIL", "SPLICED")) == (
         chatstream.FEED,
         chatstream.END,
