@@ -49,7 +49,7 @@ const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
 const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
-const DATA = ascii("data:");
+const DATA = ascii('data:');
 const STRICT = new TextDecoder("utf-8", { fatal: true }); // Python's json refuses what is not UTF-8
 const SLAB_SIZE = 16384;
 

@@ -37,6 +37,7 @@ PYTHON, SPLICE, OVER, REASON, STOPPED = 0, 1, 2, 3, 4
 # What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
 # transform (Responses) what was spliced since its last call.
 FEED, END, FAIL, SPLICED = 0, 1, 2, 3
+_DATA = b"data:"  # an SSE data line's field name
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
 # An OpenAI-shaped content or reasoning delta, spliced onto our envelope: its choices are
@@ -396,11 +397,13 @@ class ChatStream:
                         if spliced:
                             out.append(spliced)
                         continue
-                if event.startswith(b"data: ") and b"\n" not in event:
-                    self._data(event[6:], out)
+                if event.startswith(_DATA + b" ") and b"\n" not in event:
+                    self._data(event[len(_DATA) + 1 :], out)
                 else:
                     lines = [
-                        ln[5:].lstrip() for ln in event.split(b"\n") if ln.startswith(b"data:")
+                        ln[len(_DATA) :].lstrip()
+                        for ln in event.split(b"\n")
+                        if ln.startswith(_DATA)
                     ]
                     if lines:
                         self._data(b"\n".join(lines), out)

@@ -125,10 +125,11 @@ OPENAI_REASONING = (
 )
 
 
-
-def choices(choice: str, head: str = '{"id":"chatcmpl-up","object":"chat.completion.chunk",') -> str:
+def choices(
+    choice: str, head: str = '{"id":"chatcmpl-up","object":"chat.completion.chunk",'
+) -> str:
     """An OpenAI-shaped event with this choice, written as given (field order, spacing)."""
-    return f"data: {head}\"choices\":[{choice}]}}\n\n"
+    return f'data: {head}"choices":[{choice}]}}\n\n'
 
 
 def pretty(event: dict) -> str:
@@ -143,9 +144,13 @@ SHAPED_VARIANTS = (
     shaped({"role": "assistant", "content": ""})
     + choices('{"index":0,"delta":{"content":"Hé"}}')
     + choices('{"delta":{"content":"llo"},"index":0}')
-    + choices('{"index":0,"delta":{"content":" w\\u00f6rld \\/ \\ud83c\\udf0d"},"finish_reason":null}')
-    + choices('{"index":0,"delta":{"content":" 1"},"logprobs":{"content":[{"token":" 1"}]},'
-              '"finish_reason":null}')
+    + choices(
+        '{"index":0,"delta":{"content":" w\\u00f6rld \\/ \\ud83c\\udf0d"},"finish_reason":null}'
+    )
+    + choices(
+        '{"index":0,"delta":{"content":" 1"},"logprobs":{"content":[{"token":" 1"}]},'
+        '"finish_reason":null}'
+    )
     + choices('{"index":0,"delta":{"role":null,"content":" 2","tool_calls":[]}}')
     + choices('{"index":0,"delta":{"reasoning_content":"hm","content":" 3"}}')
     + choices('{"index":0,"delta":{"reasoning":"hm2"}}')
@@ -177,15 +182,35 @@ TOOL_FRAGMENTS_NATIVE = (
 )
 TOOL_FRAGMENTS_OPENAI = (
     shaped({"role": "assistant", "content": ""})
-    + shaped({"tool_calls": [{"index": 0, "id": "c1", "type": "function",
-                              "function": {"name": "f", "arguments": ""}}]})
+    + shaped(
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": ""},
+                }
+            ]
+        }
+    )
     + "".join(
         shaped({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
         for part in ['{"a":', ' "b\\"', ' ✓"}']
     )
     + choices('{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":""}}]}}')
-    + shaped({"tool_calls": [{"index": 1, "id": "c2", "type": "function",
-                              "function": {"name": "g", "arguments": "{"}}]})
+    + shaped(
+        {
+            "tool_calls": [
+                {
+                    "index": 1,
+                    "id": "c2",
+                    "type": "function",
+                    "function": {"name": "g", "arguments": "{"},
+                }
+            ]
+        }
+    )
     + shaped({"tool_calls": [{"index": 1, "function": {"arguments": "}"}}]})
     + shaped({}, "tool_calls")
     + "data: [DONE]\n\n"
@@ -195,7 +220,7 @@ PRETTY = (
     + pretty({"response": " printed ✓"})
     + pretty({"choices": [{"index": 0, "delta": {"content": " and shaped"}}]})
     + 'data:{"response":" no space"}\n\n'
-    + "event: message\ndata: {\ndata:   \"response\": \" split\"\ndata: }\n\n"
+    + 'event: message\ndata: {\ndata:   "response": " split"\ndata: }\n\n'
     + pretty({"response": "", "usage": json.loads("{" + USAGE + "}")["usage"]})
     + "data: [DONE]\n\n"
 )

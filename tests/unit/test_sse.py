@@ -433,6 +433,7 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
         chatstream.FAIL,
         chatstream.SPLICED,
     )
+    assert texts["DATA"].encode() == chatstream._DATA
     assert texts["NATIVE"].encode() == chatstream._FAST_EVENT
     assert texts["PAD"].encode() == chatstream._PAD
     assert texts["DELTA"].encode() == chatstream._CHUNK_DELTA
