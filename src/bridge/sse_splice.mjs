@@ -50,7 +50,9 @@ const USAGE = ascii('"usage"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
 const DATA = ascii('data:');
-const STRICT = new TextDecoder("utf-8", { fatal: true }); // Python's json refuses what is not UTF-8
+// Python's json refuses what is not UTF-8, and skips a byte order mark only before the data.
+const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const BOM = "\ufeff";
 const SLAB_SIZE = 16384;
 
 /** Whether `pattern` occurs in `bytes` at `at`. */
@@ -413,7 +415,8 @@ export function transcode(source, python, control, heads) {
     let event;
     try {
       const json = eventData(data, from, to);
-      event = json === null ? { choices: [] } : JSON.parse(json); // no data: nothing to say
+      // No data: nothing to say.
+      event = json === null ? { choices: [] } : JSON.parse(json.startsWith(BOM) ? json.slice(1) : json);
     } catch {
       return false; // not UTF-8, not JSON, `[DONE]`: Python's to judge
     }
