@@ -37,6 +37,7 @@ const shaped = (choice) =>
 const OPENAI_CHUNKS = chunksOf((i) =>
   shaped(`{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}`),
 );
+const COMPACT_CHUNKS = chunksOf((i) => shaped(`{"index":0,"delta":{"content":" word${i}"}}`));
 // The first event opens the call (Python numbers it); the rest are fragments of its arguments.
 const opening = (chunks, first) => [encoder.encode(first), ...chunks.slice(1)];
 const fragment = (i) => JSON.stringify(i % 2 ? `"k${i}":` : `"v${i}",`);
@@ -45,7 +46,7 @@ const SHAPES = [
   ["native text", EVENT_CHUNKS, {}],
   ["native thought (inside <think>)", EVENT_CHUNKS, { think_tags: true }],
   ["OpenAI content, logprobs and finish_reason null", OPENAI_CHUNKS, {}],
-  ["OpenAI content, without them", chunksOf((i) => shaped(`{"index":0,"delta":{"content":" word${i}"}}`)), {}],
+  ["OpenAI content, without them", COMPACT_CHUNKS, {}],
   [
     "OpenAI content, logprobs given",
     chunksOf((i) =>
@@ -160,6 +161,8 @@ function jsThreeStage(source) {
     .pipeThrough(new TextEncoderStream());
 }
 
+let streamed = EVENT_CHUNKS; // what the fake streams to a whole request
+
 function fakeWorkersAi(answer) {
   return new Ai({
     baseUrl: "http://workers-ai.invalid/client/v4",
@@ -167,7 +170,7 @@ function fakeWorkersAi(answer) {
     token: "bench",
     fetchImpl: async (_url, init) =>
       JSON.parse(init.body).stream
-        ? new Response(upstream(), { headers: { "content-type": "text/event-stream" } })
+        ? new Response(upstream(streamed), { headers: { "content-type": "text/event-stream" } })
         : new Response(JSON.stringify({ result: answer, success: true, errors: [], messages: [] }), {
             headers: { "content-type": "application/json" },
           }),
@@ -287,6 +290,12 @@ const variants = {
   jsThree: () => drain(jsThreeStage(upstream())),
   request: async () => drain((await app.fetch(chatRequest(true))).body),
   responses: async () => drain((await app.fetch(responsesRequest())).body),
+  responsesOpenai: async () => {
+    streamed = COMPACT_CHUNKS;
+    const response = await app.fetch(responsesRequest());
+    streamed = EVENT_CHUNKS;
+    return drain(response.body);
+  },
 };
 for (const [label, chunks, options] of SHAPES) variants[label] = through(chunks, options);
 const calls = {};
@@ -330,6 +339,7 @@ const shape = (label, name = label) =>
 for (const [label] of SHAPES) shape(label);
 shape("whole streaming chat request through the Worker", "request");
 shape("whole streaming Responses request through the Worker", "responses");
+shape("the same, OpenAI content without logprobs/finish_reason", "responsesOpenai");
 const native = us["native text"];
 ratio("worker / JavaScript one-stage", native / us.jsOne, 1);
 ratio("worker / JavaScript three-stage", native / us.jsThree, 1);
