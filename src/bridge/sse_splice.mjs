@@ -46,7 +46,15 @@ const DELTA = ascii('"choices":[{"index":0,"delta":{"');
 const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
 const DELTA_TAIL = ascii('"finish_reason":null}]}');
 const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
+// Compact events (`chatstream._COMPACT_CONTENT`, `_COMPACT_FRAGMENT`, `_NATIVE_FRAGMENT`).
+const COMPACT_TAIL = ascii('"}}]}');
+const FRAGMENT = ascii('tool_calls":[{"index":');
+const ARGUMENTS = ascii(',"function":{"arguments":"');
+const FRAGMENT_TAIL = ascii('"}}]}}]}');
+const NATIVE_FRAGMENT = ascii('data: {"tool_calls":[{"index":');
+const NATIVE_FRAGMENT_END = ascii('"}}]');
 const USAGE = ascii('"usage"');
+const ERROR = ascii('"error"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
 const DATA = ascii('data:');
@@ -110,6 +118,33 @@ function literal(bytes, from, to) {
     else if (c === QUOTE) return false;
   }
   return true;
+}
+
+// The escapes `dumps` writes as such: `"`, `\`, b, f, n, r, t (`chatstream._PLAIN`).
+const SHORT_ESCAPES = new Set(ascii('"\\bfnrt'));
+
+/** Bytes `[from, to)` of a JSON string literal are what `dumps` writes for it: no control byte,
+ * no escape but those `dumps` writes (`\u` and `\/` it writes otherwise). */
+function plain(bytes, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c < 32 || c === QUOTE) return false;
+    if (c === BACKSLASH && (++i === to || !SHORT_ESCAPES.has(bytes[i]))) return false;
+  }
+  return true;
+}
+
+/** Where the arguments' text starts after `<digits>,"function":{"arguments":"` at `at`, or -1;
+ * `key[0]` gets the number (`chatstream._fragment_at`; short, so exact as a JS number). */
+function fragmentAt(data, at, to, key) {
+  let end = at;
+  let number = 0;
+  for (; end < to && end - at < 9 && data[end] >= 48 && data[end] <= 57; end++) {
+    number = number * 10 + data[end] - 48;
+  }
+  if (end === at || (end - at > 1 && data[at] === 48) || !matchAt(data, end, ARGUMENTS)) return -1;
+  key[0] = number;
+  return end + ARGUMENTS.length <= to ? end + ARGUMENTS.length : -1;
 }
 
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
@@ -284,6 +319,8 @@ export function transcode(source, python, control, heads) {
   let callKey;
   let callOpen = "";
   let callShut = "";
+  let callOpenBytes = null;
+  let callShutBytes = null;
   // A numbered stream: the next sequence number, the delta event around it (as of Python's
   // last call), and the literals spliced since then, as byte ranges, with their count.
   const numbered = typeof control.sequence === "number";
@@ -300,6 +337,8 @@ export function transcode(source, python, control, heads) {
       const at = control.call.indexOf("\0");
       callOpen = control.call.slice(0, at);
       callShut = control.call.slice(at + 1);
+      callOpenBytes = encoder.encode(callOpen);
+      callShutBytes = encoder.encode(callShut);
     }
     if (!numbered) return;
     sequence = control.sequence;
@@ -447,6 +486,54 @@ export function transcode(source, python, control, heads) {
     return true;
   };
 
+  const fragmentKey = [0];
+  /** Whether `data[text, end)`, a fragment of the arguments of the call at `fragmentKey`, may
+   * be spliced (`ChatStream._fragment`): into the open call's chunk. */
+  const spliceFragment = (data, text, end) => {
+    if (numbered || callOpenBytes === null || fragmentKey[0] !== callKey || !plain(data, text, end)) {
+      return false;
+    }
+    open = callOpenBytes;
+    shut = callShutBytes;
+    rangeFrom = text;
+    rangeTo = end;
+    chars = 0;
+    return true;
+  };
+
+  /** Whether the event `data[from, to)` is a compact one `ChatStream._compact` splices. */
+  const classifyCompact = (data, from, to) => {
+    if (find(data, USAGE, from, to) !== -1 || find(data, ERROR, from, to) !== -1) return false;
+    if (to - from > NATIVE_FRAGMENT.length && matchAt(data, from, NATIVE_FRAGMENT)) {
+      // `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
+      const text = fragmentAt(data, from + NATIVE_FRAGMENT.length, to, fragmentKey);
+      const end = text === -1 ? -1 : find(data, NATIVE_FRAGMENT_END, text, to);
+      if (end === -1) return false;
+      const rest = end + NATIVE_FRAGMENT_END.length;
+      const padded =
+        matchAt(data, rest, PAD.subarray(1)) && data[to - 2] === QUOTE && alnum(data, rest + PAD.length - 1, to - 2);
+      return data[to - 1] === BRACE && (rest === to - 1 || padded) && spliceFragment(data, text, end);
+    }
+    const at = find(data, DELTA, from + 6, to);
+    if (at === -1) return false;
+    const key = at + DELTA.length;
+    const content = DELTA_KEYS[0];
+    if (mode === SPLICE && matchAt(data, key, content) && matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL)) {
+      const start = key + content.length;
+      const end = to - COMPACT_TAIL.length;
+      if (end < start || !plain(data, start, end) || !free(data, start, end, triggers)) return false;
+      open = contentOpen;
+      shut = tailBytes;
+      rangeFrom = start;
+      rangeTo = end;
+      chars = end - start;
+      return true;
+    }
+    if (!matchAt(data, key, FRAGMENT) || !matchAt(data, to - FRAGMENT_TAIL.length, FRAGMENT_TAIL)) return false;
+    const text = fragmentAt(data, key + FRAGMENT.length, to, fragmentKey);
+    return text !== -1 && text <= to - FRAGMENT_TAIL.length && spliceFragment(data, text, to - FRAGMENT_TAIL.length);
+  };
+
   /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. As bytes
    * where `ChatStream._spliced` would splice it, else parsed. */
   const classify = (data, from, to) => {
@@ -468,10 +555,10 @@ export function transcode(source, python, control, heads) {
       chars = pad - start;
       return true;
     }
-    const shaped = mode === SPLICE && (chunkOpen !== null || numbered);
-    const at = shaped ? deltaChoice(data, from, to, text) : -1;
+    const chat = chunkOpen !== null || numbered; // Python's chat transcoder, not a completion's
+    const at = mode === SPLICE && chat ? deltaChoice(data, from, to, text) : -1;
     if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
-      return classifyParsed(data, from, to);
+      return (chat && classifyCompact(data, from, to)) || classifyParsed(data, from, to);
     }
     const shapedChars = to - text[0] - DELTA_TAIL.length; // as `_spliced` counts them
     chars = shapedChars;

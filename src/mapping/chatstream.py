@@ -20,6 +20,7 @@ the same way in JavaScript and hands `feed` the rest; `mode` says what it may sp
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NamedTuple
 
 from core.exchange import dumps
@@ -45,6 +46,13 @@ _PAD = b'","p":"'
 _CHUNK_DELTA = b'"choices":[{"index":0,"delta":{"'
 _CHUNK_KEYS = (b'content":"', b'reasoning_content":"')
 _CHUNK_TAIL = b'"finish_reason":null}]}'
+# Compact events as vLLM writes them, whose one string needs no escape: written as `_json_event`
+# would write them, from the string's bytes. An OpenAI-shaped delta (after `_CHUNK_DELTA`) of
+# content, or of a fragment of a tool call's arguments; the same fragment in the native form.
+_COMPACT_CONTENT = (b'content":"', b'"}}]}')
+_COMPACT_FRAGMENT = (b'tool_calls":[{"index":', b',"function":{"arguments":"', b'"}}]}}]}')
+_NATIVE_FRAGMENT = (b'data: {"tool_calls":[{"index":', b'"}}]')
+_PLAIN = re.compile(rb'(?:[^"\\\x00-\x1f]|\\["\\bfnrt])*')
 _TOOL = "tool_calls"
 
 
@@ -373,7 +381,44 @@ class ChatStream:
                 ):
                     self.content_chars += len(event) - text - len(_CHUNK_TAIL)
                     return self.chunk_head + event[at:] + b"\n\n"
+        if self.chunk_head and b'"usage"' not in event and b'"error"' not in event:
+            return self._compact(event, mode)
         return None
+
+    def _compact(self, event: bytes, mode: int) -> bytes | None:
+        """The chunk for a compact event (see `_COMPACT_CONTENT`), or None."""
+        if event.startswith(_NATIVE_FRAGMENT[0]):
+            # `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
+            call = _fragment_at(event, len(_NATIVE_FRAGMENT[0]))
+            end = event.find(_NATIVE_FRAGMENT[1], call[1]) if call else -1
+            rest = event[end + len(_NATIVE_FRAGMENT[1]) :]
+            padded = rest.startswith(_PAD[1:]) and rest.endswith(b'"}') and rest[6:-2].isalnum()
+            native = rest == b"}" or padded
+            return self._fragment(call[0], event[call[1] : end]) if end != -1 and native else None
+        at = event.find(_CHUNK_DELTA, 6)
+        key = at + len(_CHUNK_DELTA)
+        if at == -1:
+            return None
+        opening, closing = _COMPACT_CONTENT
+        if mode == SPLICE and event.startswith(opening, key) and event.endswith(closing):
+            raw = event[key + len(opening) : -len(closing)]
+            if not _plain(raw) or not self._stop_free(raw):
+                return None
+            self.content_chars += len(raw)
+            return self.fast_head + raw + self.fast_tail if raw else b""
+        opening, _, closing = _COMPACT_FRAGMENT
+        if event.startswith(opening, key) and event.endswith(closing):
+            call = _fragment_at(event, key + len(opening))
+            return self._fragment(call[0], event[call[1] : -len(closing)]) if call else None
+        return None
+
+    def _fragment(self, key: int, raw: bytes) -> bytes | None:
+        """The chunk for `raw`, a fragment of the arguments of the call at upstream index `key`,
+        if that is the open call (nothing if `raw` is empty), else None."""
+        if self.open_call is None or self.open_call[0] != key or not _plain(raw):
+            return None
+        head, _, tail = self.open_call[1].encode().partition(b"\0")
+        return head + raw + tail if raw else b""
 
     # ---- input -------------------------------------------------------------------------
 
@@ -491,6 +536,24 @@ class ChatStream:
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
         }
+
+
+def _plain(raw: bytes) -> bool:
+    """Whether `raw`, a JSON string literal's body, is what `dumps` writes for it: no control
+    byte, and no escape but those `dumps` writes (`\\u` and `\\/` it writes otherwise)."""
+    return _PLAIN.fullmatch(raw) is not None
+
+
+def _fragment_at(event: bytes, at: int) -> tuple[int, int] | None:
+    """The upstream call index written at `at` (`<digits>,"function":{"arguments":"`) and where
+    the arguments' text starts, or None."""
+    digits = event.find(b",", at)
+    marker = _COMPACT_FRAGMENT[1]
+    number = event[at:digits] if digits != -1 else b""
+    leading_zero = len(number) > 1 and number.startswith(b"0")  # not JSON
+    if not number.isdigit() or leading_zero or not event.startswith(marker, digits):
+        return None
+    return int(event[at:digits]), digits + len(marker)
 
 
 class _UpstreamEventError(Exception):

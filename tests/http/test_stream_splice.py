@@ -215,6 +215,30 @@ TOOL_FRAGMENTS_OPENAI = (
     + shaped({}, "tool_calls")
     + "data: [DONE]\n\n"
 )
+# Compact fragments as vLLM writes them: escapes `dumps` writes the same (spliced as bytes) and
+# others (`\u`, `\/`: parsed), multi-byte characters, a later call's and an unknown index.
+COMPACT_FRAGMENTS = (
+    'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n'
+    + "".join(
+        f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":"{part}"}}}}],"p":"ab"}}\n\n'
+        for part in ['{\\"city', '\\": \\"Zür', "ich\\u00e9 \\/", '\\n\\t\\\\"', ""]
+    )
+    + 'data: {"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}\n\n'
+    + choices('{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","function":{"name":"g"}}]}}')
+    + "".join(
+        choices(
+            f'{{"index":0,"delta":{{"tool_calls":[{{"index":{i},"function":{{"arguments":"{p}"}}}}]}}}}'
+        )
+        for i, p in [(1, '{\\"a\\":'), (1, " 1}"), (0, "x"), (7, "y"), (1, "")]
+    )
+    + "data: [DONE]\n\n"
+)
+# A fragment whose text ends in a lone backslash (its closing quote escaped): not JSON.
+BROKEN_FRAGMENT = (
+    'data: {"tool_calls":[{"index":0,"function":{"name":"f","arguments":""}}]}\n\n'
+    + 'data: {"tool_calls":[{"index":0,"function":{"arguments":"x\\"}}],"p":"ab"}\n\n'
+    + "data: [DONE]\n\n"
+)
 PRETTY = (
     pretty({"response": "Pretty", "p": "ab"})
     + pretty({"response": " printed ✓"})
@@ -266,6 +290,8 @@ CASES = {
     "tool-call fragments, native": (CHAT, TOOL_FRAGMENTS_NATIVE, {}),
     "tool-call fragments, OpenAI-shaped": (CHAT, TOOL_FRAGMENTS_OPENAI, {}),
     "tool-call fragments, legacy completions": (CHAT, TOOL_FRAGMENTS_OPENAI, {"prompt": "Go"}),
+    "tool-call fragments, compact": (CHAT, COMPACT_FRAGMENTS, {}),
+    "tool-call fragment ending in a backslash": (CHAT, BROKEN_FRAGMENT, {}),
     "pretty-printed": (CHAT, PRETTY, {}),
     "pretty-printed, stop": (CHAT, PRETTY, {"stop": ["rinted"]}),
     "under stops": (CHAT, UNDER_STOPS, {"stop": ["éé!", "à!"]}),
