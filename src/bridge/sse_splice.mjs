@@ -3,14 +3,15 @@
 // JavaScript transform, so the events that are most of every stream never reach Python. Two
 // ways, each byte for byte what `chatstream.ChatStream.feed` makes of the event:
 // - bytes, as `ChatStream._spliced` splices them: the native `{"response":"…","p":"…"}` event
-//   (as content, or as reasoning inside `<think>`) and a compact OpenAI-shaped content or
-//   reasoning delta ending in `"finish_reason":null}]}`;
+//   (as content, or as reasoning inside `<think>`), an OpenAI-shaped content or reasoning
+//   delta ending in `"finish_reason":null}]}`, and (`ChatStream._compact`) a compact content
+//   delta or tool-call argument fragment whose string `dumps` would write the same;
 // - parsed, as `ChatStream._json_event` reads any other event (pretty-printed, other field
 //   orders, no `logprobs`, escapes): when all it says is content, reasoning or a fragment of the
 //   arguments of the tool call Python opened last, the chunks are written here with
 //   `JSON.stringify`, which writes strings as Python's `core.exchange.dumps` does.
 // Every other event (role, new tool calls, usage, finish reasons, tags, `[DONE]`, errors, text
-// where a stop may start) goes to `ChatStream.feed` in order, whole, and the stream's end and
+// where a stop starts) goes to `ChatStream.feed` in order, whole, and the stream's end and
 // failures are Python's too. `ChatStream.mode` says what may be spliced; Python sets
 // `control.mode` whenever it changes. CRLF line ends are framed here as Python reads them
 // (each CRLF as LF). bridge/adapter.py sets this up; no policy lives here.

@@ -11,10 +11,15 @@ only whole events are parsed, so a split character is never decoded in halves. C
 are spliced as bytes (`ChatStream._spliced`): a native `{"response":"…","p":"…"}` event's JSON
 string literal is already valid inside our JSON, so it is copied without decoding or
 re-encoding (as content, or as reasoning inside `<think>`); an OpenAI-shaped content or
-reasoning delta keeps its `"choices":[…]` and gets our envelope. Everything else (tool calls,
-usage, role and finish chunks, numbers, tags, text where a stop sequence may start) goes through
-`json`. Both paths give the same chunks. In the Worker, sse_splice.mjs splices the same events
-the same way in JavaScript and hands `feed` the rest; `mode` says what it may splice.
+reasoning delta keeps its `"choices":[…]` and gets our envelope; a compact content delta or
+tool-call argument fragment whose string `dumps` would write the same is written around it
+(`_compact`). Everything else (new tool calls, usage, role and finish chunks, numbers, tags,
+text where a stop sequence may start) goes through `json`. Both paths give the same chunks.
+
+In the Worker, sse_splice.mjs splices the same events the same way in JavaScript, and writes
+the chunks for the events `_json_event` reads as only text and argument fragments itself too
+(parsed, where `_content` would pass the text on whole); it hands `feed` the rest. `mode` says
+what it may splice, `open_call` which call's fragments it may write.
 """
 
 from __future__ import annotations
