@@ -47,7 +47,7 @@ const DELTA = ascii('"choices":[{"index":0,"delta":{"');
 const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
 const DELTA_TAIL = ascii('"finish_reason":null}]}');
 const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
-// Compact events (`chatstream._COMPACT_CONTENT`, `_COMPACT_FRAGMENT`, `_NATIVE_FRAGMENT`).
+// Compact events (`chatstream._COMPACT_TAIL`, `_COMPACT_FRAGMENT`, `_NATIVE_FRAGMENT`).
 const COMPACT_TAIL = ascii('"}}]}');
 const FRAGMENT = ascii('tool_calls":[{"index":');
 const ARGUMENTS = ascii(',"function":{"arguments":"');
@@ -518,12 +518,16 @@ export function transcode(source, python, control, heads) {
     const at = find(data, DELTA, from + 6, to);
     if (at === -1) return false;
     const key = at + DELTA.length;
-    const content = DELTA_KEYS[0];
-    if (mode === SPLICE && matchAt(data, key, content) && matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL)) {
-      const start = key + content.length;
+    const keyed = matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL) ? DELTA_KEYS.findIndex((k) => matchAt(data, key, k)) : -1;
+    if (keyed !== -1) {
+      const start = key + DELTA_KEYS[keyed].length;
       const end = to - COMPACT_TAIL.length;
-      if (end < start || !plain(data, start, end) || !free(data, start, end, triggers)) return false;
-      open = contentOpen;
+      // Content goes through `_content` (thought, stops) unless plain text may; in a numbered
+      // stream thought opens an item.
+      const content = keyed === 0;
+      const text = content ? mode !== SPLICE || !free(data, start, end, triggers) : numbered;
+      if (text || end < start || !plain(data, start, end)) return false;
+      open = content ? contentOpen : reasoningOpen;
       shut = tailBytes;
       rangeFrom = start;
       rangeTo = end;

@@ -53,8 +53,9 @@ _CHUNK_KEYS = (b'content":"', b'reasoning_content":"')
 _CHUNK_TAIL = b'"finish_reason":null}]}'
 # Compact events as vLLM writes them, whose one string needs no escape: written as `_json_event`
 # would write them, from the string's bytes. An OpenAI-shaped delta (after `_CHUNK_DELTA`) of
-# content, or of a fragment of a tool call's arguments; the same fragment in the native form.
-_COMPACT_CONTENT = (b'content":"', b'"}}]}')
+# content or reasoning (a `_CHUNK_KEYS` key, then the string and this tail), or of a fragment of
+# a tool call's arguments; the same fragment in the native form.
+_COMPACT_TAIL = b'"}}]}'
 _COMPACT_FRAGMENT = (b'tool_calls":[{"index":', b',"function":{"arguments":"', b'"}}]}}]}')
 _NATIVE_FRAGMENT = (b'data: {"tool_calls":[{"index":', b'"}}]')
 _PLAIN = re.compile(rb'(?:[^"\\\x00-\x1f]|\\["\\bfnrt])*')
@@ -391,7 +392,7 @@ class ChatStream:
         return None
 
     def _compact(self, event: bytes, mode: int) -> bytes | None:
-        """The chunk for a compact event (see `_COMPACT_CONTENT`), or None."""
+        """The chunk for a compact event (see `_COMPACT_TAIL`), or None."""
         if event.startswith(_NATIVE_FRAGMENT[0]):
             # `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
             call = _fragment_at(event, len(_NATIVE_FRAGMENT[0]))
@@ -404,13 +405,17 @@ class ChatStream:
         key = at + len(_CHUNK_DELTA)
         if at == -1:
             return None
-        opening, closing = _COMPACT_CONTENT
-        if mode == SPLICE and event.startswith(opening, key) and event.endswith(closing):
-            raw = event[key + len(opening) : -len(closing)]
-            if not _plain(raw) or not self._stop_free(raw):
-                return None
-            self.content_chars += len(raw)
-            return self.fast_head + raw + self.fast_tail if raw else b""
+        if event.endswith(_COMPACT_TAIL):
+            for name, head in zip(_CHUNK_KEYS, (self.fast_head, self.reasoning_head), strict=True):
+                if not event.startswith(name, key):
+                    continue
+                raw = event[key + len(name) : -len(_COMPACT_TAIL)]
+                # Content goes through `_content` (thought, stops) unless plain text may.
+                text = head is self.fast_head and (mode != SPLICE or not self._stop_free(raw))
+                if text or not _plain(raw):
+                    return None
+                self.content_chars += len(raw)
+                return head + raw + self.fast_tail if raw else b""
         opening, _, closing = _COMPACT_FRAGMENT
         if event.startswith(opening, key) and event.endswith(closing):
             call = _fragment_at(event, key + len(opening))

@@ -154,6 +154,7 @@ SHAPED_VARIANTS = (
     + choices('{"index":0,"delta":{"role":null,"content":" 2","tool_calls":[]}}')
     + choices('{"index":0,"delta":{"reasoning_content":"hm","content":" 3"}}')
     + choices('{"index":0,"delta":{"reasoning":"hm2"}}')
+    + choices('{"index":0,"delta":{"reasoning_content":"deep \\"ü\\""}}')
     + choices('{"index":0,"delta":{"content":"\\n\\t\\"q\\""}}', head="{")
     + choices('{"index":0,"delta":{}}')
     + choices('{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}')

@@ -440,7 +440,7 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     assert texts["DELTA_TAIL"].encode() == chatstream._CHUNK_TAIL
     compact = ("COMPACT_TAIL", "FRAGMENT", "ARGUMENTS", "FRAGMENT_TAIL")
     assert tuple(texts[k].encode() for k in compact) == (
-        chatstream._COMPACT_CONTENT[1],
+        chatstream._COMPACT_TAIL,
         *chatstream._COMPACT_FRAGMENT,
     )
     native_fragment = (texts["NATIVE_FRAGMENT"].encode(), texts["NATIVE_FRAGMENT_END"].encode())
