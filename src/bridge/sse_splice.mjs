@@ -77,8 +77,9 @@ function matchAt(bytes, at, pattern) {
 function find(bytes, pattern, from, end) {
   const last = end - pattern.length;
   const first = pattern[0];
+  const second = pattern[1]; // most candidates differ here: no call for them
   for (let at = bytes.indexOf(first, from); at !== -1 && at <= last; at = bytes.indexOf(first, at + 1)) {
-    if (matchAt(bytes, at, pattern)) return at;
+    if (bytes[at + 1] === second && matchAt(bytes, at, pattern)) return at;
   }
   return -1;
 }
