@@ -402,6 +402,7 @@ def _transcoded(
         control.sequence = transform.sequence
         if transform.delta_head != delta_head:
             delta_head = control.head = transform.delta_head
+            control.tail = transform.delta_tail
 
     follow()
 

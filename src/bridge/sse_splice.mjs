@@ -296,9 +296,9 @@ function join(first, second) {
  * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
  * `stopTriggers` is not spliced as bytes, and parsed content that may hold the start of one of
  * the `stops` not at all (`chatstream.SpliceHeads`). With `control.sequence` set (a
- * numbered stream), the literal of a native event or of a compact content delta goes between
- * `control.head` (the next sequence number in place of its NUL) and `tail`, and Python keeps
- * both current. `control.callKey` and `control.call` are the tool call Python opened last
+ * numbered stream), the literal of a text delta (content in a message, mode SPLICE; thought in
+ * a reasoning item, mode REASON) goes between `control.head` (the next sequence number in place
+ * of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and `control.call` are the tool call Python opened last
  * (`ChatStream.open_call`): fragments of its arguments are written here.
  */
 export function transcode(source, python, control, heads) {
@@ -330,6 +330,7 @@ export function transcode(source, python, control, heads) {
   let deltaHead = null;
   let numberOpen = null;
   let numberShut = null;
+  let numberTail = null;
   const splicedRanges = [];
   let splicedCount = 0;
   const follow = () => {
@@ -349,6 +350,7 @@ export function transcode(source, python, control, heads) {
       const at = deltaHead.indexOf("\0");
       numberOpen = encoder.encode(deltaHead.slice(0, at));
       numberShut = encoder.encode(deltaHead.slice(at + 1));
+      numberTail = encoder.encode(control.tail);
     }
   };
   follow();
@@ -463,8 +465,9 @@ export function transcode(source, python, control, heads) {
     }
     said.call = undefined;
     if (!plainDelta(event, said)) return false;
-    // A completion has no reasoning field; in a numbered stream, thought opens an item.
-    if (said.reasoning && chunkOpen === null) return false;
+    // A completion has no reasoning field; in a numbered stream thought goes on only in a
+    // reasoning item.
+    if (said.reasoning && (numbered ? mode !== REASON : chunkOpen === null)) return false;
     if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
     // unless a stop may start in it; after a stop, it is nothing.
@@ -473,9 +476,10 @@ export function transcode(source, python, control, heads) {
     if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
-    shut = numbered ? tailBytes : null;
+    shut = null;
     if (numbered) {
-      body = encoder.encode(literalOf(content));
+      if (reasoning && content) return false; // two delta events: Python's
+      body = encoder.encode(literalOf(reasoning || content));
     } else {
       let out = "";
       if (reasoning) out += reasoningHead + literalOf(reasoning) + tail;
@@ -524,9 +528,9 @@ export function transcode(source, python, control, heads) {
       const start = key + DELTA_KEYS[keyed].length;
       const end = to - COMPACT_TAIL.length;
       // Content goes through `_content` (thought, stops) unless plain text may; in a numbered
-      // stream thought opens an item.
+      // stream thought goes on only in a reasoning item.
       const content = keyed === 0;
-      const text = content ? mode !== SPLICE || !free(data, start, end, triggers) : numbered;
+      const text = content ? mode !== SPLICE || !free(data, start, end, triggers) : numbered && mode !== REASON;
       if (text || end < start || !plain(data, start, end)) return false;
       open = content ? contentOpen : reasoningOpen;
       shut = tailBytes;
@@ -635,7 +639,7 @@ export function transcode(source, python, control, heads) {
               emit(open);
             }
             emitRange(body, rangeFrom, rangeTo);
-            emit(shut);
+            emit(numbered ? numberTail : shut);
           }
         } else if (slow === -1) {
           slow = from;

@@ -16,11 +16,11 @@ Items: `reasoning` (reasoning_text), `message` (output_text), `function_call`. A
 came whole (gpt-oss, native JSON mode) is replayed through the same path.
 
 Text deltas keep the JSON string literal of the chat chunk (for a spliced chat chunk, the
-upstream's own bytes), so sse_splice.mjs can splice the common events, a native text event or a
-compact OpenAI-shaped content delta while a message is open (`mode` SPLICE), without Python: it
-writes `delta_head` with the next sequence number in place of its NUL, the literal and
-`SpliceHeads.tail`, and tells `absorb` what it wrote before Python is asked anything else. Both
-paths give the same bytes.
+upstream's own bytes), so sse_splice.mjs can splice the text events without Python: content
+while a message is open (`mode` SPLICE), thought while a reasoning item is open and the chat
+transcoder is inside `<think>` (REASON). It writes `delta_head` with the next sequence number
+in place of its NUL, the literal and `delta_tail`, and tells `absorb` what it wrote before
+Python is asked anything else. Both paths give the same bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 from core.exchange import dumps
 from mapping import chat, responses
-from mapping.chatstream import OVER, PYTHON, SPLICE, ChatStream, SpliceHeads
+from mapping.chatstream import OVER, PYTHON, REASON, SPLICE, ChatStream, SpliceHeads
 
 OnDone = Callable[[dict[str, Any]], None]
 _DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
@@ -66,6 +66,7 @@ class ResponsesStream:
         self.current: dict | None = None  # the open item
         self.literals: list[bytes] = []  # the open item's text, as JSON string literal bodies
         self.delta_head = ""  # the open item's delta event up to its text; NUL: the number
+        self.delta_tail = ""  # and after its text
         self.calls: dict[Any, dict] = {}  # chat tool-call index -> function_call item
         self.finish = "stop"
         self.usage: chat.Usage | None = None
@@ -80,11 +81,15 @@ class ResponsesStream:
 
     @property
     def mode(self) -> int:
-        """SPLICE while a message is open and the chat transcoder would splice its text."""
+        """SPLICE while a message is open and the chat transcoder would splice its text as
+        content; REASON while a reasoning item is open and it would splice thought (inside
+        `<think>`)."""
         if self.finished or self.chat.mode == OVER:
             return OVER
-        open_message = self.current is not None and self.current["type"] == "message"
-        return SPLICE if open_message and self.chat.mode == SPLICE else PYTHON
+        kind = self.current["type"] if self.current is not None else None
+        if (kind, self.chat.mode) in (("message", SPLICE), ("reasoning", REASON)):
+            return self.chat.mode
+        return PYTHON
 
     @property
     def open_call(self) -> None:
@@ -92,7 +97,7 @@ class ResponsesStream:
         return None
 
     def splice_heads(self) -> SpliceHeads:
-        """Only native text is spliced (as `delta_head` + literal + tail)."""
+        """Only text is spliced (as `delta_head` + literal + `delta_tail`)."""
         return SpliceHeads(b"", _TAIL["message"], b"", None, b"")
 
     def absorb(self, report: bytes) -> None:
@@ -161,6 +166,7 @@ class ResponsesStream:
                 f'"item_id":{dumps(item["id"])},"output_index":{index},"content_index":0,'
                 '"delta":"'
             )
+            self.delta_tail = _TAIL[kind].decode()
 
     @staticmethod
     def _part(kind: str, text: str) -> dict:
@@ -210,7 +216,7 @@ class ResponsesStream:
         self.literals.append(literal)
         head = self.delta_head.replace("\0", str(self.sequence)).encode()
         self.sequence += 1
-        out.append(head + literal + _TAIL[kind])
+        out.append(head + literal + self.delta_tail.encode())
 
     def _tool_call(self, delta: dict, out: list[bytes]) -> None:
         key = delta.get("index", 0)
