@@ -60,7 +60,9 @@ const SHAPES = [
   [
     "tool-call argument fragments, native",
     opening(
-      chunksOf((i) => `data: {"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}],"p":"${pad(i)}"}\n\n`),
+      chunksOf(
+        (i) => `data: {"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}],"p":"${pad(i)}"}\n\n`,
+      ),
       'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n',
     ),
     {},
@@ -68,7 +70,9 @@ const SHAPES = [
   [
     "tool-call argument fragments, OpenAI-shaped",
     opening(
-      chunksOf((i) => shaped(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}]}}`)),
+      chunksOf((i) =>
+        shaped(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}]}}`),
+      ),
       shaped(
         '{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":""}}]}}',
       ),
@@ -76,10 +80,19 @@ const SHAPES = [
     {},
   ],
   ["native text, a stop sequence that never starts", EVENT_CHUNKS, { stops: ["@@never@@"] }],
-  ["native text, escapes, a stop sequence", chunksOf((i) => `data: {"response":" w\\u00f6rd${i}\\n","p":"${pad(i)}"}\n\n`), { stops: ["@@never@@"] }],
+  [
+    "native text, escapes, a stop sequence",
+    chunksOf((i) => `data: {"response":" w\\u00f6rd${i}\\n","p":"${pad(i)}"}\n\n`),
+    { stops: ["@@never@@"] },
+  ],
   ["native text, CRLF-framed", chunksOf((i) => `data: {"response":" word${i}","p":"${pad(i)}"}\r\n\r\n`), {}],
-  ["native text, pretty-printed", chunksOf((i) => `data: {\ndata:   "response": " word${i}",\ndata:   "p": "${pad(i)}"\ndata: }\n\n`), {}],
-  // A stop whose first letter is in every event: text that may begin a stop is Python's.
+  [
+    "native text, pretty-printed",
+    chunksOf((i) => `data: {\ndata:   "response": " word${i}",\ndata:   "p": "${pad(i)}"\ndata: }\n\n`),
+    {},
+  ],
+  // A stop whose first letter is in every event but that never starts at an event's end: before,
+  // every such event went to Python; now only text that holds or ends with the start of one.
   ["native text holding a stop's first character", EVENT_CHUNKS, { stops: ["wordless"] }],
 ];
 

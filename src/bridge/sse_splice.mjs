@@ -298,8 +298,9 @@ function join(first, second) {
  * the `stops` not at all (`chatstream.SpliceHeads`). With `control.sequence` set (a
  * numbered stream), the literal of a text delta (content in a message, mode SPLICE; thought in
  * a reasoning item, mode REASON) goes between `control.head` (the next sequence number in place
- * of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and `control.call` are the tool call Python opened last
- * (`ChatStream.open_call`): fragments of its arguments are written here.
+ * of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and
+ * `control.call` are the tool call Python opened last (`ChatStream.open_call`): fragments of
+ * its arguments are written here.
  */
 export function transcode(source, python, control, heads) {
   const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, stops, idleMs } = heads;
@@ -493,15 +494,15 @@ export function transcode(source, python, control, heads) {
   };
 
   const fragmentKey = [0];
-  /** Whether `data[text, end)`, a fragment of the arguments of the call at `fragmentKey`, may
+  /** Whether `data[args, end)`, a fragment of the arguments of the call at `fragmentKey`, may
    * be spliced (`ChatStream._fragment`): into the open call's chunk. */
-  const spliceFragment = (data, text, end) => {
-    if (numbered || callOpenBytes === null || fragmentKey[0] !== callKey || !plain(data, text, end)) {
+  const spliceFragment = (data, args, end) => {
+    if (numbered || callOpenBytes === null || fragmentKey[0] !== callKey || !plain(data, args, end)) {
       return false;
     }
     open = callOpenBytes;
     shut = callShutBytes;
-    rangeFrom = text;
+    rangeFrom = args;
     rangeTo = end;
     chars = 0;
     return true;
@@ -512,26 +513,31 @@ export function transcode(source, python, control, heads) {
     if (find(data, USAGE, from, to) !== -1 || find(data, ERROR, from, to) !== -1) return false;
     if (to - from > NATIVE_FRAGMENT.length && matchAt(data, from, NATIVE_FRAGMENT)) {
       // `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
-      const text = fragmentAt(data, from + NATIVE_FRAGMENT.length, to, fragmentKey);
-      const end = text === -1 ? -1 : find(data, NATIVE_FRAGMENT_END, text, to);
+      const args = fragmentAt(data, from + NATIVE_FRAGMENT.length, to, fragmentKey);
+      const end = args === -1 ? -1 : find(data, NATIVE_FRAGMENT_END, args, to);
       if (end === -1) return false;
       const rest = end + NATIVE_FRAGMENT_END.length;
       const padded =
-        matchAt(data, rest, PAD.subarray(1)) && data[to - 2] === QUOTE && alnum(data, rest + PAD.length - 1, to - 2);
-      return data[to - 1] === BRACE && (rest === to - 1 || padded) && spliceFragment(data, text, end);
+        matchAt(data, rest, PAD.subarray(1)) &&
+        data[to - 2] === QUOTE &&
+        alnum(data, rest + PAD.length - 1, to - 2);
+      return data[to - 1] === BRACE && (rest === to - 1 || padded) && spliceFragment(data, args, end);
     }
     const at = find(data, DELTA, from + 6, to);
     if (at === -1) return false;
     const key = at + DELTA.length;
-    const keyed = matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL) ? DELTA_KEYS.findIndex((k) => matchAt(data, key, k)) : -1;
+    const compact = matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL);
+    const keyed = compact ? DELTA_KEYS.findIndex((name) => matchAt(data, key, name)) : -1;
     if (keyed !== -1) {
       const start = key + DELTA_KEYS[keyed].length;
       const end = to - COMPACT_TAIL.length;
       // Content goes through `_content` (thought, stops) unless plain text may; in a numbered
       // stream thought goes on only in a reasoning item.
       const content = keyed === 0;
-      const text = content ? mode !== SPLICE || !free(data, start, end, triggers) : numbered && mode !== REASON;
-      if (text || end < start || !plain(data, start, end)) return false;
+      const deferred = content
+        ? mode !== SPLICE || !free(data, start, end, triggers)
+        : numbered && mode !== REASON;
+      if (deferred || end < start || !plain(data, start, end)) return false;
       open = content ? contentOpen : reasoningOpen;
       shut = tailBytes;
       rangeFrom = start;
@@ -539,9 +545,10 @@ export function transcode(source, python, control, heads) {
       chars = end - start;
       return true;
     }
-    if (!matchAt(data, key, FRAGMENT) || !matchAt(data, to - FRAGMENT_TAIL.length, FRAGMENT_TAIL)) return false;
-    const text = fragmentAt(data, key + FRAGMENT.length, to, fragmentKey);
-    return text !== -1 && text <= to - FRAGMENT_TAIL.length && spliceFragment(data, text, to - FRAGMENT_TAIL.length);
+    const end = to - FRAGMENT_TAIL.length;
+    if (!matchAt(data, key, FRAGMENT) || !matchAt(data, end, FRAGMENT_TAIL)) return false;
+    const args = fragmentAt(data, key + FRAGMENT.length, to, fragmentKey);
+    return args !== -1 && args <= end && spliceFragment(data, args, end);
   };
 
   /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. As bytes
