@@ -456,3 +456,37 @@ def test_an_event_that_is_not_json_ends_the_stream_with_an_error_not_silence():
     assert '"content":"Hel"' in text
     assert "Workers AI sent an event that is not JSON." in text
     assert text.endswith("data: [DONE]\n\n")
+
+
+def _compact_events(texts: list[str]) -> str:
+    """Compact events as vLLM writes them, each carrying one of `texts` (escaped as `json`
+    escapes, or with `\\u` escapes): content, reasoning and argument fragments of a call."""
+    head = 'data: {"id":"u","object":"chat.completion.chunk","choices":[{"index":0,"delta":{'
+    opened = head + '"tool_calls":[{"index":0,"id":"c","function":{"name":"f"}}]}}]}\n\n'
+    out = [opened]
+    for i, text in enumerate(texts):
+        literal = json.dumps(text, ensure_ascii=bool(i % 3 == 2))
+        out.append(
+            [
+                f"{head}\"content\":{literal}}}}}]}}\n\n",
+                f"{head}\"reasoning_content\":{literal}}}}}]}}\n\n",
+                f'{head}"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}]}}}}]}}\n\n',
+                f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}],"p":"ab"}}\n\n',
+            ][i % 4]
+        )
+    return "".join(out) + "data: [DONE]\n\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "é", '"', "\\", "\n", "\x01", "/", "🌍", "", "<"]), max_size=12),
+    st.sampled_from([(), ("é",), ("a\n",)]),
+)
+def test_compact_events_as_bytes_are_what_json_would_write(texts, stops):
+    """`_compact` writes exactly the chunks `_json_event` would (the usage estimate aside)."""
+    data = _compact_events(texts).encode()
+    spliced = run_chunks([data], stops=stops)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChatStream, "_compact", lambda self, event, mode: None)
+        parsed = run_chunks([data], stops=stops)
+    assert spliced == parsed
