@@ -262,6 +262,37 @@ UNDER_STOPS = (
     + "}\n\n"
     + "data: [DONE]\n\n"
 )
+
+
+def mixed(seed: int, count: int = 40) -> str:
+    """A seeded jumble of every shape the splice handles, with text that escapes, spans
+    characters and may start stops, around one tool call; CRLF-framed when the seed is odd."""
+    rng = random.Random(seed)
+    pieces = ["a", "é", '"', "\\", "\n", "/", "🌍", "", "<", "st", "op", " "]
+    out = [shaped({"role": "assistant", "content": ""})]
+    for i in range(count):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+        literal = json.dumps(text, ensure_ascii=rng.random() < 0.3)
+        if i == count // 2:
+            out.append(shaped({"tool_calls": [{"index": 3, "id": "c", "function": {"name": "f"}}]}))
+        fragment = f'"tool_calls":[{{"index":3,"function":{{"arguments":{literal}}}}}]'
+        out.append(
+            rng.choice(
+                [
+                    native(text),
+                    choices(f'{{"index":0,"delta":{{"content":{literal}}}}}'),
+                    choices(f'{{"delta":{{"reasoning_content":{literal}}},"index":0}}'),
+                    shaped({"content": text}),
+                    pretty({"response": text}),
+                    f'data: {{{fragment},"p":"ab"}}\n\n',
+                    choices(f'{{"index":0,"delta":{{{fragment}}}}}'),
+                ]
+            )
+        )
+    text = "".join(out) + "data: [DONE]\n\n"
+    return text.replace("\n", "\r\n") if seed % 2 else text
+
+
 CRLF_EVERYTHING = (NATIVE_WITH_USAGE + SHAPED_VARIANTS + PRETTY).replace("\n", "\r\n")
 
 CASES = {
@@ -303,6 +334,10 @@ CASES = {
         native("Go STOP now") + TOOL_FRAGMENTS_NATIVE,
         {"stop": ["STOP"]},
     ),
+    "mixed shapes": (CHAT, mixed(4), {}),
+    "mixed shapes, CRLF": (CHAT, mixed(5), {}),
+    "mixed shapes, stops": (CHAT, mixed(6), {"stop": ["stop", "é<"]}),
+    "mixed shapes in thought": (REASONING, native("<think>") + mixed(8), {}),
     "CRLF, every shape": (CHAT, CRLF_EVERYTHING, {}),
     "CRLF, thought": (REASONING, LONG_THOUGHT.replace("\n", "\r\n"), {}),
 }
