@@ -38,6 +38,7 @@ const OPENAI_CHUNKS = chunksOf((i) =>
   shaped(`{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}`),
 );
 const COMPACT_CHUNKS = chunksOf((i) => shaped(`{"index":0,"delta":{"content":" word${i}"}}`));
+const THOUGHT_CHUNKS = chunksOf((i) => shaped(`{"index":0,"delta":{"reasoning_content":" step${i}"}}`));
 // The first event opens the call (Python numbers it); the rest are fragments of its arguments.
 const opening = (chunks, first) => [encoder.encode(first), ...chunks.slice(1)];
 const fragment = (i) => JSON.stringify(i % 2 ? `"k${i}":` : `"v${i}",`);
@@ -56,7 +57,7 @@ const SHAPES = [
     ),
     {},
   ],
-  ["OpenAI reasoning, compact", chunksOf((i) => shaped(`{"index":0,"delta":{"reasoning_content":" step${i}"}}`)), {}],
+  ["OpenAI reasoning, compact", THOUGHT_CHUNKS, {}],
   [
     "tool-call argument fragments, native",
     opening(
@@ -175,6 +176,16 @@ function jsThreeStage(source) {
 }
 
 let streamed = EVENT_CHUNKS; // what the fake streams to a whole request
+
+/** `app.fetch(request)` with the fake streaming `chunks`. */
+async function streaming(chunks, request) {
+  streamed = chunks;
+  try {
+    return await app.fetch(request);
+  } finally {
+    streamed = EVENT_CHUNKS;
+  }
+}
 
 function fakeWorkersAi(answer) {
   return new Ai({
@@ -303,12 +314,8 @@ const variants = {
   jsThree: () => drain(jsThreeStage(upstream())),
   request: async () => drain((await app.fetch(chatRequest(true))).body),
   responses: async () => drain((await app.fetch(responsesRequest())).body),
-  responsesOpenai: async () => {
-    streamed = COMPACT_CHUNKS;
-    const response = await app.fetch(responsesRequest());
-    streamed = EVENT_CHUNKS;
-    return drain(response.body);
-  },
+  responsesOpenai: async () => drain((await streaming(COMPACT_CHUNKS, responsesRequest())).body),
+  responsesThought: async () => drain((await streaming(THOUGHT_CHUNKS, responsesRequest())).body),
 };
 for (const [label, chunks, options] of SHAPES) variants[label] = through(chunks, options);
 const calls = {};
@@ -353,6 +360,7 @@ for (const [label] of SHAPES) shape(label);
 shape("whole streaming chat request through the Worker", "request");
 shape("whole streaming Responses request through the Worker", "responses");
 shape("the same, OpenAI content without logprobs/finish_reason", "responsesOpenai");
+shape("the same, OpenAI reasoning_content (a reasoning item)", "responsesThought");
 const native = us["native text"];
 ratio("worker / JavaScript one-stage", native / us.jsOne, 1);
 ratio("worker / JavaScript three-stage", native / us.jsThree, 1);

@@ -19,13 +19,14 @@
 // text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
 // number, and Python hears what was spliced before anything else.
 
-// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON` and `STOPPED`; the
-// same values as there (tests/unit/test_sse.py reads these lines and compares).
+// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON`, `STOPPED` and
+// `THOUGHT`; the same values as there (tests/unit/test_sse.py reads these lines and compares).
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
 const STOPPED = 4;
+const THOUGHT = 5;
 
 // What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
 const FEED = 0; // value: whole events, as they came -> OpenAI events
@@ -468,12 +469,13 @@ export function transcode(source, python, control, heads) {
     if (!plainDelta(event, said)) return false;
     // A completion has no reasoning field; in a numbered stream thought goes on only in a
     // reasoning item.
-    if (said.reasoning && (numbered ? mode !== REASON : chunkOpen === null)) return false;
+    if (said.reasoning && (numbered ? mode === SPLICE : chunkOpen === null)) return false;
     if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
     // unless a stop may start in it; after a stop, it is nothing.
     const { reasoning } = said;
     const content = mode === STOPPED ? "" : said.content;
+    if (mode === THOUGHT && content) return false; // a message is Python's to open
     if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
@@ -536,7 +538,7 @@ export function transcode(source, python, control, heads) {
       const content = keyed === 0;
       const deferred = content
         ? mode !== SPLICE || !free(data, start, end, triggers)
-        : numbered && mode !== REASON;
+        : numbered && mode === SPLICE;
       if (deferred || end < start || !plain(data, start, end)) return false;
       open = content ? contentOpen : reasoningOpen;
       shut = tailBytes;
@@ -562,6 +564,7 @@ export function transcode(source, python, control, heads) {
         rangeFrom = rangeTo = start; // nothing
         return true;
       }
+      if (mode === THOUGHT) return false; // content, in a reasoning item: a message opens
       if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
         return classifyParsed(data, from, to);
       }
@@ -573,20 +576,21 @@ export function transcode(source, python, control, heads) {
       return true;
     }
     const chat = chunkOpen !== null || numbered; // Python's chat transcoder, not a completion's
-    const at = mode === SPLICE && chat ? deltaChoice(data, from, to, text) : -1;
+    // The chat transcoder copies OpenAI's choices in SPLICE (also under a numbered THOUGHT).
+    const at = (mode === SPLICE || mode === THOUGHT) && chat ? deltaChoice(data, from, to, text) : -1;
     if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
       return (chat && classifyCompact(data, from, to)) || classifyParsed(data, from, to);
     }
     const shapedChars = to - text[0] - DELTA_TAIL.length; // as `_spliced` counts them
     chars = shapedChars;
     if (numbered) {
-      // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
-      // Otherwise Python's chat chunk is these choices, parsed again for the Responses event,
-      // and its content counted as here.
+      // Only the item's text (content in a message, thought in a reasoning item), one literal
+      // before OpenAI's usual tail: the literal itself is spliced. Otherwise Python's chat chunk
+      // is these choices, parsed again for the Responses event, and its text counted as here.
       const end = to - CONTENT_TAIL.length;
       if (
         end <= text[0] ||
-        !matchAt(data, at + DELTA.length, DELTA_KEYS[0]) ||
+        !matchAt(data, at + DELTA.length, DELTA_KEYS[mode === THOUGHT ? 1 : 0]) ||
         !matchAt(data, end, CONTENT_TAIL) ||
         !literal(data, text[0], end)
       ) {

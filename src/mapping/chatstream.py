@@ -38,8 +38,10 @@ DONE = b"data: [DONE]\n\n"
 #           it on whole: no stop in it, none starting at its end);
 #   OVER    nothing more is read;
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning;
-#   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do).
-PYTHON, SPLICE, OVER, REASON, STOPPED = 0, 1, 2, 3, 4
+#   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do);
+#   THOUGHT (numbered streams) a reasoning item is open while the chat transcoder is in SPLICE:
+#           only OpenAI-shaped thought is spliced, as reasoning text.
+PYTHON, SPLICE, OVER, REASON, STOPPED, THOUGHT = 0, 1, 2, 3, 4, 5
 # What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
 # transform (Responses) what was spliced since its last call.
 FEED, END, FAIL, SPLICED = 0, 1, 2, 3

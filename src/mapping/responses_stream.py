@@ -31,12 +31,15 @@ from typing import Any
 
 from core.exchange import dumps
 from mapping import chat, responses
-from mapping.chatstream import OVER, PYTHON, REASON, SPLICE, ChatStream, SpliceHeads
+from mapping.chatstream import OVER, PYTHON, REASON, SPLICE, THOUGHT, ChatStream, SpliceHeads
 
 OnDone = Callable[[dict[str, Any]], None]
 _DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
 _DONE = {"message": "response.output_text.done", "reasoning": "response.reasoning_text.done"}
 _TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n'}
+# (open item, chat transcoder's mode) -> what sse_splice.mjs may splice (see `mode`).
+_ITEM_MODES = {("message", SPLICE): SPLICE, ("reasoning", REASON): REASON}
+_ITEM_MODES[("reasoning", SPLICE)] = THOUGHT
 
 
 def _literal_body(raw: bytes) -> bool:
@@ -82,14 +85,12 @@ class ResponsesStream:
     @property
     def mode(self) -> int:
         """SPLICE while a message is open and the chat transcoder would splice its text as
-        content; REASON while a reasoning item is open and it would splice thought (inside
-        `<think>`)."""
+        content; while a reasoning item is open, REASON if it would splice thought (inside
+        `<think>`), THOUGHT if it would splice content (then only OpenAI-shaped thought)."""
         if self.finished or self.chat.mode == OVER:
             return OVER
         kind = self.current["type"] if self.current is not None else None
-        if (kind, self.chat.mode) in (("message", SPLICE), ("reasoning", REASON)):
-            return self.chat.mode
-        return PYTHON
+        return _ITEM_MODES.get((kind, self.chat.mode), PYTHON)
 
     @property
     def open_call(self) -> None:
