@@ -19,14 +19,15 @@
 // text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
 // number, and Python hears what was spliced before anything else.
 
-// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON`, `STOPPED` and
-// `THOUGHT`; the same values as there (tests/unit/test_sse.py reads these lines and compares).
+// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON`, `STOPPED`, `THOUGHT`
+// and `CALL`; the same values as there (tests/unit/test_sse.py reads these lines and compares).
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
 const STOPPED = 4;
 const THOUGHT = 5;
+const CALL = 6;
 
 // What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
 const FEED = 0; // value: whole events, as they came -> OpenAI events
@@ -469,20 +470,24 @@ export function transcode(source, python, control, heads) {
     if (!plainDelta(event, said)) return false;
     // A completion has no reasoning field; in a numbered stream thought goes on only in a
     // reasoning item.
-    if (said.reasoning && (numbered ? mode === SPLICE : chunkOpen === null)) return false;
-    if (said.call !== undefined && (numbered || chunkOpen === null || said.call !== callKey)) return false;
+    if (said.reasoning && (numbered ? mode !== REASON && mode !== THOUGHT : chunkOpen === null)) return false;
+    if (said.call !== undefined && ((numbered ? mode !== CALL : chunkOpen === null) || said.call !== callKey)) {
+      return false;
+    }
     // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
     // unless a stop may start in it; after a stop, it is nothing.
     const { reasoning } = said;
     const content = mode === STOPPED ? "" : said.content;
-    if (mode === THOUGHT && content) return false; // a message is Python's to open
+    if ((mode === THOUGHT || mode === CALL) && content) return false; // a message is Python's to open
     if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
     shut = null;
     if (numbered) {
-      if (reasoning && content) return false; // two delta events: Python's
-      body = encoder.encode(literalOf(reasoning || content));
+      // One delta event, of the open item's kind (the mode let no other through).
+      const texts = [reasoning, content, said.arguments].filter(Boolean);
+      if (texts.length > 1) return false;
+      body = encoder.encode(literalOf(texts.length ? texts[0] : ""));
     } else {
       let out = "";
       if (reasoning) out += reasoningHead + literalOf(reasoning) + tail;
@@ -499,9 +504,8 @@ export function transcode(source, python, control, heads) {
   /** Whether `data[args, end)`, a fragment of the arguments of the call at `fragmentKey`, may
    * be spliced (`ChatStream._fragment`): into the open call's chunk. */
   const spliceFragment = (data, args, end) => {
-    if (numbered || callOpenBytes === null || fragmentKey[0] !== callKey || !plain(data, args, end)) {
-      return false;
-    }
+    const unopened = numbered ? mode !== CALL : callOpenBytes === null;
+    if (unopened || fragmentKey[0] !== callKey || !plain(data, args, end)) return false;
     open = callOpenBytes;
     shut = callShutBytes;
     rangeFrom = args;
@@ -538,7 +542,7 @@ export function transcode(source, python, control, heads) {
       const content = keyed === 0;
       const deferred = content
         ? mode !== SPLICE || !free(data, start, end, triggers)
-        : numbered && mode === SPLICE;
+        : numbered && mode !== REASON && mode !== THOUGHT;
       if (deferred || end < start || !plain(data, start, end)) return false;
       open = content ? contentOpen : reasoningOpen;
       shut = tailBytes;
@@ -564,7 +568,7 @@ export function transcode(source, python, control, heads) {
         rangeFrom = rangeTo = start; // nothing
         return true;
       }
-      if (mode === THOUGHT) return false; // content, in a reasoning item: a message opens
+      if (mode === THOUGHT || mode === CALL) return false; // content: a message opens
       if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
         return classifyParsed(data, from, to);
       }

@@ -40,8 +40,9 @@ DONE = b"data: [DONE]\n\n"
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning;
 #   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do);
 #   THOUGHT (numbered streams) a reasoning item is open while the chat transcoder is in SPLICE:
-#           only OpenAI-shaped thought is spliced, as reasoning text.
-PYTHON, SPLICE, OVER, REASON, STOPPED, THOUGHT = 0, 1, 2, 3, 4, 5
+#           only OpenAI-shaped thought is spliced, as reasoning text;
+#   CALL    (numbered streams) the open call's item is open: only its argument fragments are.
+PYTHON, SPLICE, OVER, REASON, STOPPED, THOUGHT, CALL = 0, 1, 2, 3, 4, 5, 6
 # What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
 # transform (Responses) what was spliced since its last call.
 FEED, END, FAIL, SPLICED = 0, 1, 2, 3

@@ -31,12 +31,22 @@ from typing import Any
 
 from core.exchange import dumps
 from mapping import chat, responses
-from mapping.chatstream import OVER, PYTHON, REASON, SPLICE, THOUGHT, ChatStream, SpliceHeads
+from mapping.chatstream import (
+    CALL,
+    OVER,
+    PYTHON,
+    REASON,
+    SPLICE,
+    THOUGHT,
+    ChatStream,
+    SpliceHeads,
+)
 
 OnDone = Callable[[dict[str, Any]], None]
 _DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
 _DONE = {"message": "response.output_text.done", "reasoning": "response.reasoning_text.done"}
-_TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n'}
+_ARGUMENTS = "response.function_call_arguments.delta"
+_TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n', "function_call": b'"}\n\n'}
 # (open item, chat transcoder's mode) -> what sse_splice.mjs may splice (see `mode`).
 _ITEM_MODES = {("message", SPLICE): SPLICE, ("reasoning", REASON): REASON}
 _ITEM_MODES[("reasoning", SPLICE)] = THOUGHT
@@ -90,12 +100,16 @@ class ResponsesStream:
         if self.finished or self.chat.mode == OVER:
             return OVER
         kind = self.current["type"] if self.current is not None else None
+        if kind == "function_call":
+            call = self.chat.open_call
+            open_item = call is not None and self.calls.get(self.chat.tool_index[call[0]])
+            return CALL if open_item is self.current else PYTHON
         return _ITEM_MODES.get((kind, self.chat.mode), PYTHON)
 
     @property
-    def open_call(self) -> None:
-        """Argument fragments open no item of their own here, but go through Python."""
-        return None
+    def open_call(self) -> tuple[int, str] | None:
+        """The chat transcoder's open call, whose fragments sse_splice.mjs writes in CALL."""
+        return self.chat.open_call
 
     def splice_heads(self) -> SpliceHeads:
         """Only text is spliced (as `delta_head` + literal + `delta_tail`)."""
@@ -105,7 +119,10 @@ class ResponsesStream:
         """What sse_splice.mjs spliced since Python last heard: `<count>\\n<literal bodies>`."""
         count, _, literals = report.partition(b"\n")
         self.sequence += int(count)
-        self.literals.append(literals)
+        if self.current is not None and self.current["type"] == "function_call":
+            self.current["arguments"] += json.loads(b'"' + literals + b'"')
+        else:
+            self.literals.append(literals)
 
     def feed(self, data: bytes) -> bytes:
         out = self._start()
@@ -159,7 +176,13 @@ class ResponsesStream:
         else:
             added = {**item, "content": []}
         self._event("response.output_item.added", {"output_index": index, "item": added}, out)
-        if kind != "function_call":
+        if kind == "function_call":
+            self.delta_head = (
+                f'event: {_ARGUMENTS}\ndata: {{"type":"{_ARGUMENTS}","sequence_number":\0,'
+                f'"item_id":{dumps(item["id"])},"output_index":{index},"delta":"'
+            )
+            self.delta_tail = _TAIL[kind].decode()
+        else:
             part = self._part(kind, "")
             self._event("response.content_part.added", self._at(item, {"part": part}), out)
             self.delta_head = (
@@ -237,7 +260,7 @@ class ResponsesStream:
             item["arguments"] += arguments
             if item is self.current:
                 fields = self._at(item, {"delta": arguments}, False)
-                self._event("response.function_call_arguments.delta", fields, out)
+                self._event(_ARGUMENTS, fields, out)
 
     # ---- input ---------------------------------------------------------------------------------
 

@@ -425,7 +425,7 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     numbers = dict(re.findall(r"^const ([A-Z]+) = (\d+);", source, re.M))
     texts = dict(re.findall(r"^const ([A-Z_]+) = ascii\('([^']*)'\);", source, re.M))
     keys = re.search(r"^const DELTA_KEYS = \[(.*)\];", source, re.M).group(1)
-    modes = ("PYTHON", "SPLICE", "OVER", "REASON", "STOPPED", "THOUGHT")
+    modes = ("PYTHON", "SPLICE", "OVER", "REASON", "STOPPED", "THOUGHT", "CALL")
     assert {k: int(numbers[k]) for k in modes} == {k: getattr(chatstream, k) for k in modes}
     assert tuple(int(numbers[k]) for k in ("FEED", "END", "FAIL", "SPLICED")) == (
         chatstream.FEED,
