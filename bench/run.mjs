@@ -42,6 +42,12 @@ const THOUGHT_CHUNKS = chunksOf((i) => shaped(`{"index":0,"delta":{"reasoning_co
 // The first event opens the call (Python numbers it); the rest are fragments of its arguments.
 const opening = (chunks, first) => [encoder.encode(first), ...chunks.slice(1)];
 const fragment = (i) => JSON.stringify(i % 2 ? `"k${i}":` : `"v${i}",`);
+const FRAGMENT_CHUNKS = opening(
+  chunksOf((i) => shaped(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}]}}`)),
+  shaped(
+    '{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":""}}]}}',
+  ),
+);
 // One upstream shape per row: [label, chunks, ChatStream options].
 const SHAPES = [
   ["native text", EVENT_CHUNKS, {}],
@@ -68,18 +74,7 @@ const SHAPES = [
     ),
     {},
   ],
-  [
-    "tool-call argument fragments, OpenAI-shaped",
-    opening(
-      chunksOf((i) =>
-        shaped(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${fragment(i)}}}]}}`),
-      ),
-      shaped(
-        '{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":""}}]}}',
-      ),
-    ),
-    {},
-  ],
+  ["tool-call argument fragments, OpenAI-shaped", FRAGMENT_CHUNKS, {}],
   ["native text, a stop sequence that never starts", EVENT_CHUNKS, { stops: ["@@never@@"] }],
   [
     "native text, escapes, a stop sequence",
@@ -316,6 +311,7 @@ const variants = {
   responses: async () => drain((await app.fetch(responsesRequest())).body),
   responsesOpenai: async () => drain((await streaming(COMPACT_CHUNKS, responsesRequest())).body),
   responsesThought: async () => drain((await streaming(THOUGHT_CHUNKS, responsesRequest())).body),
+  responsesCall: async () => drain((await streaming(FRAGMENT_CHUNKS, responsesRequest())).body),
 };
 for (const [label, chunks, options] of SHAPES) variants[label] = through(chunks, options);
 const calls = {};
@@ -360,7 +356,8 @@ for (const [label] of SHAPES) shape(label);
 shape("whole streaming chat request through the Worker", "request");
 shape("whole streaming Responses request through the Worker", "responses");
 shape("the same, OpenAI content without logprobs/finish_reason", "responsesOpenai");
-shape("the same, OpenAI reasoning_content (a reasoning item)", "responsesThought");
+shape("the same, OpenAI reasoning_content (reasoning item)", "responsesThought");
+shape("the same, OpenAI argument fragments (function_call)", "responsesCall");
 const native = us["native text"];
 ratio("worker / JavaScript one-stage", native / us.jsOne, 1);
 ratio("worker / JavaScript three-stage", native / us.jsThree, 1);
