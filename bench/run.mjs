@@ -279,7 +279,10 @@ const counting = {
 };
 const setup = await app.pyodide.runPythonAsync(`
 from bridge import adapter
-from mapping import chatstream
+from core import config
+from handlers.responses import response_stream
+from mapping import catalog, chat, chatstream, responses
+from mapping.chatreply import prompt_text_of
 
 def setup(splicer):
     adapter._splice_module = splicer  # whole requests go through it too
@@ -295,11 +298,22 @@ def setup(splicer):
         )
         return adapter._transcoded(splicer, adapter.JsStream(stream), chat, 0)
 
+    def transcode_responses(stream):
+        # A streamed Response's transcoder, built as POST /v1/responses builds it.
+        request = responses.parse({"model": "gpt-4o-mini", "input": "Hi", "stream": True})
+        model = catalog.model_for("gpt-4o-mini", catalog.CHAT, config.load({}))
+        chat_request = chat.chat_request(responses.chat_body(request, request.items), model)
+        prompt = prompt_text_of(chat_request.inputs)
+        numbered = response_stream(request, chat_request, prompt, "resp_bench", 0, False)
+        return adapter._transcoded(splicer, adapter.JsStream(stream), numbered, 0)
+
+    transcode.responses = transcode_responses
     return transcode
 
 setup
 `);
 const transcoder = setup(counting);
+const responsesTranscoder = transcoder.responses;
 const through = (chunks, options) => () =>
   drain(transcoder.callKwargs(upstream(chunks), options));
 
@@ -314,6 +328,14 @@ const variants = {
   responsesCall: async () => drain((await streaming(FRAGMENT_CHUNKS, responsesRequest())).body),
 };
 for (const [label, chunks, options] of SHAPES) variants[label] = through(chunks, options);
+// The Responses transcoder alone, per item kind its text or fragments open.
+const RESPONSES_SHAPES = [
+  ["Responses: native text (a message)", EVENT_CHUNKS],
+  ["Responses: OpenAI content, compact", COMPACT_CHUNKS],
+  ["Responses: OpenAI reasoning, compact (reasoning item)", THOUGHT_CHUNKS],
+  ["Responses: OpenAI argument fragments (function_call)", FRAGMENT_CHUNKS],
+];
+for (const [label, chunks] of RESPONSES_SHAPES) variants[label] = () => drain(responsesTranscoder(upstream(chunks)));
 const calls = {};
 for (const [name, run] of Object.entries(variants)) {
   crossings = 0;
@@ -352,7 +374,7 @@ const shape = (label, name = label) =>
     `  ${label.padEnd(54)}${us[name].toFixed(1).padStart(8)}${(us[name] / us.jsOne).toFixed(2).padStart(8)}` +
       `${String(calls[name]).padStart(8)}`,
   );
-for (const [label] of SHAPES) shape(label);
+for (const [label] of [...SHAPES, ...RESPONSES_SHAPES]) shape(label);
 shape("whole streaming chat request through the Worker", "request");
 shape("whole streaming Responses request through the Worker", "responses");
 shape("the same, OpenAI content without logprobs/finish_reason", "responsesOpenai");
