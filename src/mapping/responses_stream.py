@@ -16,11 +16,12 @@ Items: `reasoning` (reasoning_text), `message` (output_text), `function_call`. A
 came whole (gpt-oss, native JSON mode) is replayed through the same path.
 
 Text deltas keep the JSON string literal of the chat chunk (for a spliced chat chunk, the
-upstream's own bytes), so sse_splice.mjs can splice the text events without Python: content
-while a message is open (`mode` SPLICE), thought while a reasoning item is open and the chat
-transcoder is inside `<think>` (REASON). It writes `delta_head` with the next sequence number
-in place of its NUL, the literal and `delta_tail`, and tells `absorb` what it wrote before
-Python is asked anything else. Both paths give the same bytes.
+upstream's own bytes), so sse_splice.mjs can splice the delta events without Python: content
+while a message is open (`mode` SPLICE), thought while a reasoning item is open (REASON inside
+`<think>`, THOUGHT for OpenAI-shaped thought), fragments of the open call's arguments while its
+function_call item is open (CALL). It writes `delta_head` with the next sequence number in
+place of its NUL, the literal and `delta_tail`, and tells `absorb` what it wrote before Python
+is asked anything else. Both paths give the same bytes.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ _DONE = {"message": "response.output_text.done", "reasoning": "response.reasonin
 _ARGUMENTS = "response.function_call_arguments.delta"
 _TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n', "function_call": b'"}\n\n'}
 # (open item, chat transcoder's mode) -> what sse_splice.mjs may splice (see `mode`).
-_ITEM_MODES = {("message", SPLICE): SPLICE, ("reasoning", REASON): REASON}
-_ITEM_MODES[("reasoning", SPLICE)] = THOUGHT
+_ITEM_MODES = {
+    ("message", SPLICE): SPLICE,
+    ("reasoning", REASON): REASON,
+    ("reasoning", SPLICE): THOUGHT,
+}
 
 
 def _literal_body(raw: bytes) -> bool:
