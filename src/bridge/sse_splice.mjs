@@ -281,6 +281,14 @@ function codePoints(text) {
 /** A string's JSON literal without its quotes, as Python's `dumps` writes it. */
 const literalOf = (text) => JSON.stringify(text).slice(1, -1);
 
+/** A sequence number's decimal digits, as bytes: `TextEncoder` costs ten times more for so few. */
+function digitsOf(number) {
+  const text = String(number);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 function join(first, second) {
   const out = new Uint8Array(first.length + second.length);
   out.set(first);
@@ -646,7 +654,7 @@ export function transcode(source, python, control, heads) {
             splicedChars += chars;
             if (numbered) {
               emit(numberOpen);
-              emit(encoder.encode(String(sequence++)));
+              emit(digitsOf(sequence++));
               emit(numberShut);
               splicedRanges.push(body, rangeFrom, rangeTo);
               splicedCount++;
