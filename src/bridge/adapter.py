@@ -391,9 +391,10 @@ def _transcoded(
     sse_splice.mjs runs the stream and splices the common events itself; Python sees the
     others (whole events, as bytes), the end and failures, through one callable that JS
     destroys when it is done. `control.mode` follows `transform.mode`; it changes a few times
-    per stream at most. A `NumberedTransform` also hears what was spliced (`SPLICED`) and
-    keeps `control.sequence` and `control.head` current after each call. Per stream this
-    costs a handful of crossings: each is several µs.
+    per stream at most, and `control.callKey`/`control.call` follow `transform.open_call` (the
+    tool call whose argument fragments JS may write). A `NumberedTransform` also hears what
+    was spliced (`SPLICED`) and keeps `control.sequence` and `control.head` current after each
+    call. Per stream this costs a handful of crossings: each is several µs.
     """
     head = transform.feed(b"")  # the role chunk, sent before the upstream says anything
     mode = transform.mode
@@ -401,15 +402,21 @@ def _transcoded(
     control.mode = mode
     numbered = isinstance(transform, NumberedTransform)
     delta_head = None
+    call = None
 
     def follow() -> None:
-        nonlocal delta_head
+        nonlocal delta_head, call
+        if (now := transform.open_call) != call:
+            call = now
+            control.callKey, control.call = now or (None, None)
+        if not numbered:
+            return
         control.sequence = transform.sequence
         if transform.delta_head != delta_head:
             delta_head = control.head = transform.delta_head
+            control.tail = transform.delta_tail
 
-    if numbered:
-        follow()
+    follow()
 
     def python(kind: int, value: Any) -> Any:
         nonlocal mode
@@ -424,8 +431,7 @@ def _transcoded(
             out = transform.fail(value)
         if (now := transform.mode) != mode:
             mode = control.mode = now
-        if numbered:
-            follow()
+        follow()
         return to_js(out) if out else None
 
     heads = transform.splice_heads()
@@ -436,6 +442,7 @@ def _transcoded(
         "reasoningHead": heads.reasoning.decode(),
         "chunkHead": heads.chunk.decode() if heads.chunk is not None else "",
         "stopTriggers": heads.stop_triggers.decode("latin-1"),  # one char per byte
+        "stops": list(heads.stops),
         "idleMs": idle_ms,
     }
     return splicer.transcode(source.js, create_proxy(python), control, _js_object(named))

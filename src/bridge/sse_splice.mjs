@@ -1,27 +1,36 @@
 // The hot loop of streamed chat, in JavaScript. Calling into Pyodide costs about 10 µs per
 // upstream chunk (the call, two conversions, `enqueue`; docs/performance.md), more than a whole
-// JavaScript transform, so the events that are most of every stream never reach Python: the
-// native `{"response":"…","p":"…"}` event (as content, or as reasoning inside `<think>`) and a
-// compact OpenAI-shaped content or reasoning delta are spliced here, byte for byte as
-// `chatstream.ChatStream._spliced` splices them. Every other event (role, tool calls, usage, tags,
-// `[DONE]`, errors, anything unusual) goes to `ChatStream.feed` in order, whole, and the
-// stream's end and failures are Python's too. `ChatStream.mode` says what may be spliced;
-// Python sets `control.mode` whenever it changes. bridge/adapter.py sets this up; no policy
-// lives here.
-// A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the text
-// of a native event or of a compact OpenAI-shaped content delta is spliced as an
-// `output_text.delta` event carrying the next sequence number, and Python hears what was
-// spliced before anything else.
+// JavaScript transform, so the events that are most of every stream never reach Python. Two
+// ways, each byte for byte what `chatstream.ChatStream.feed` makes of the event:
+// - bytes, as `ChatStream._spliced` splices them: the native `{"response":"…","p":"…"}` event
+//   (as content, or as reasoning inside `<think>`), an OpenAI-shaped content or reasoning
+//   delta ending in `"finish_reason":null}]}`, and (`ChatStream._compact`) a compact content
+//   delta or tool-call argument fragment whose string `dumps` would write the same;
+// - parsed, as `ChatStream._json_event` reads any other event (pretty-printed, other field
+//   orders, no `logprobs`, escapes): when all it says is content, reasoning or a fragment of the
+//   arguments of the tool call Python opened last, the chunks are written here with
+//   `JSON.stringify`, which writes strings as Python's `core.exchange.dumps` does.
+// Every other event (role, new tool calls, usage, finish reasons, tags, `[DONE]`, errors, text
+// where a stop starts) goes to `ChatStream.feed` in order, whole, and the stream's end and
+// failures are Python's too. `ChatStream.mode` says what may be spliced; Python sets
+// `control.mode` whenever it changes. CRLF line ends are framed here as Python reads them
+// (each CRLF as LF). bridge/adapter.py sets this up; no policy lives here.
+// A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the
+// text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
+// number, and Python hears what was spliced before anything else.
 
-// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER` and `REASON`; the same
-// values as there (tests/unit/test_sse.py reads these lines and compares).
+// Values of `control.mode`: `chatstream.PYTHON`, `SPLICE`, `OVER`, `REASON`, `STOPPED`, `THOUGHT`
+// and `CALL`; the same values as there (tests/unit/test_sse.py reads these lines and compares).
 const PYTHON = 0;
 const SPLICE = 1;
 const OVER = 2;
 const REASON = 3;
+const STOPPED = 4;
+const THOUGHT = 5;
+const CALL = 6;
 
 // What `python(kind, value)` is asked to do: `chatstream.FEED`, `END`, `FAIL` and `SPLICED`.
-const FEED = 0; // value: whole events (or raw bytes once CRLF is seen) -> OpenAI events
+const FEED = 0; // value: whole events, as they came -> OpenAI events
 const END = 1; // value: the content length spliced here -> the closing events
 const FAIL = 2; // value: a message -> the error event and `[DONE]`
 const SPLICED = 3; // numbered streams; value: `<count>\n<the literals spliced>` -> nothing
@@ -40,9 +49,21 @@ const DELTA = ascii('"choices":[{"index":0,"delta":{"');
 const DELTA_KEYS = [ascii('content":"'), ascii('reasoning_content":"')];
 const DELTA_TAIL = ascii('"finish_reason":null}]}');
 const CONTENT_TAIL = ascii('"},"logprobs":null,"finish_reason":null}]}');
+// Compact events (`chatstream._COMPACT_TAIL`, `_COMPACT_FRAGMENT`, `_NATIVE_FRAGMENT`).
+const COMPACT_TAIL = ascii('"}}]}');
+const FRAGMENT = ascii('tool_calls":[{"index":');
+const ARGUMENTS = ascii(',"function":{"arguments":"');
+const FRAGMENT_TAIL = ascii('"}}]}}]}');
+const NATIVE_FRAGMENT = ascii('data: {"tool_calls":[{"index":');
+const NATIVE_FRAGMENT_END = ascii('"}}]');
 const USAGE = ascii('"usage"');
+const ERROR = ascii('"error"');
 const TOOLS = ascii('"tool_calls"');
 const BLANK_LINE = ascii("\n\n");
+const DATA = ascii('data:');
+// Python's json refuses what is not UTF-8, and skips a byte order mark only before the data.
+const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const BOM = "\ufeff";
 const SLAB_SIZE = 16384;
 
 /** Whether `pattern` occurs in `bytes` at `at`. */
@@ -58,8 +79,9 @@ function matchAt(bytes, at, pattern) {
 function find(bytes, pattern, from, end) {
   const last = end - pattern.length;
   const first = pattern[0];
+  const second = pattern[1]; // most candidates differ here: no call for them
   for (let at = bytes.indexOf(first, from); at !== -1 && at <= last; at = bytes.indexOf(first, at + 1)) {
-    if (matchAt(bytes, at, pattern)) return at;
+    if (bytes[at + 1] === second && matchAt(bytes, at, pattern)) return at;
   }
   return -1;
 }
@@ -102,6 +124,33 @@ function literal(bytes, from, to) {
   return true;
 }
 
+// The escapes `dumps` writes as such: `"`, `\`, b, f, n, r, t (`chatstream._PLAIN`).
+const SHORT_ESCAPES = new Set(ascii('"\\bfnrt'));
+
+/** Bytes `[from, to)` of a JSON string literal are what `dumps` writes for it: no control byte,
+ * no escape but those `dumps` writes (`\u` and `\/` it writes otherwise). */
+function plain(bytes, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c < 32 || c === QUOTE) return false;
+    if (c === BACKSLASH && (++i === to || !SHORT_ESCAPES.has(bytes[i]))) return false;
+  }
+  return true;
+}
+
+/** Where the arguments' text starts after `<digits>,"function":{"arguments":"` at `at`, or -1;
+ * `key[0]` gets the number (`chatstream._fragment_at`; short, so exact as a JS number). */
+function fragmentAt(data, at, to, key) {
+  let end = at;
+  let number = 0;
+  for (; end < to && end - at < 9 && data[end] >= 48 && data[end] <= 57; end++) {
+    number = number * 10 + data[end] - 48;
+  }
+  if (end === at || (end - at > 1 && data[at] === 48) || !matchAt(data, end, ARGUMENTS)) return -1;
+  key[0] = number;
+  return end + ARGUMENTS.length <= to ? end + ARGUMENTS.length : -1;
+}
+
 /** Where the padding marker of a native `data: {"response":"…","p":"…"}` event `[from, to)`
  * starts, or -1 if the event is not one. */
 function nativePad(data, from, to) {
@@ -133,6 +182,113 @@ function deltaChoice(data, from, to, text) {
   return -1;
 }
 
+/** Whether byte `c` is whitespace to Python's `bytes.lstrip`. */
+const space = (c) => c === 32 || (c >= 9 && c <= 13);
+
+/** The data of the event `[from, to)` as `ChatStream.feed` reads it: `data: ` and the rest of
+ * a one-line event, else its `data:` lines without leading whitespace, joined by LF (a CR
+ * before an LF is part of the line end). Null if it has none; throws if it is not UTF-8. */
+function eventData(data, from, to) {
+  const lf = data.indexOf(LF, from);
+  if ((lf === -1 || lf >= to) && data[from + DATA.length] === 32 && matchAt(data, from, DATA)) {
+    return STRICT.decode(data.subarray(from + DATA.length + 1, to));
+  }
+  const lines = [];
+  for (let start = from; start <= to; ) {
+    let end = data.indexOf(LF, start);
+    if (end === -1 || end > to) end = to;
+    const next = end + 1;
+    if (end < to && end > start && data[end - 1] === CR) end--;
+    if (end - start >= DATA.length && matchAt(data, start, DATA)) {
+      let at = start + DATA.length;
+      while (at < end && space(data[at])) at++;
+      lines.push(STRICT.decode(data.subarray(at, end)));
+    }
+    start = next;
+  }
+  return lines.length ? lines.join("\n") : null;
+}
+
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+const absent = (value) => value === undefined || value === null;
+/** A string, or nothing (which Python reads as no text). */
+const optionalText = (value) => absent(value) || (typeof value === "string" && value.isWellFormed());
+
+/**
+ * Whether `event` (an upstream event, parsed) is one that `ChatStream._json_event` reads as
+ * text and at most one arguments fragment, with no finish, usage or error; if so, `said` gets
+ * its `reasoning`, `content`, and the fragment's upstream `call` index and `arguments` ("" for
+ * none). Python reads values it does not expect leniently; those events stay Python's.
+ */
+function plainDelta(event, said) {
+  if (!isObject(event) || "error" in event || "usage" in event) return false;
+  let holder = event; // where the text and tool calls are: the event (native) or its delta
+  said.reasoning = "";
+  said.content = "";
+  said.arguments = "";
+  if (Array.isArray(event.choices)) {
+    if (event.choices.length === 0) return true;
+    const choice = event.choices[0];
+    if (!isObject(choice) || !absent(choice.finish_reason)) return false;
+    const delta = choice.delta ?? {};
+    const { reasoning_content: thought, reasoning, content } = delta;
+    if (!isObject(delta) || !optionalText(thought) || !optionalText(reasoning) || !optionalText(content)) {
+      return false;
+    }
+    said.reasoning = thought || reasoning || "";
+    said.content = content ?? "";
+    holder = delta;
+  } else {
+    if ("choices" in event || !absent(event.finish_reason) || !optionalText(event.response)) return false;
+    said.content = event.response ?? "";
+  }
+  return fragment(holder.tool_calls, said);
+}
+
+/** Whether `calls` is no call, or one fragment of an open call's arguments (see `plainDelta`). */
+function fragment(calls, said) {
+  if (absent(calls) || (Array.isArray(calls) && calls.length === 0)) return true;
+  if (!Array.isArray(calls) || calls.length !== 1) return false;
+  const call = calls[0];
+  if (!isObject(call) || !isObject(call.function) || !optionalText(call.function.arguments)) return false;
+  said.call = "index" in call ? call.index : 0;
+  said.arguments = call.function.arguments ?? "";
+  return true;
+}
+
+/** Whether `ChatStream._content`, holding nothing back, passes `text` on whole: no stop
+ * sequence is in it and none starts at its end (`_longest_prefix_tail`). */
+function stopless(text, stops) {
+  for (const stop of stops) {
+    if (text.includes(stop)) return false;
+    for (let size = Math.min(stop.length - 1, text.length); size > 0; size--) {
+      if (stop.startsWith(text.slice(text.length - size))) return false;
+    }
+  }
+  return true;
+}
+
+/** Python's `len` of a well-formed string: code points, not UTF-16 units. */
+function codePoints(text) {
+  let count = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) count--;
+  }
+  return count;
+}
+
+/** A string's JSON literal without its quotes, as Python's `dumps` writes it. */
+const literalOf = (text) => JSON.stringify(text).slice(1, -1);
+
+/** A sequence number's decimal digits, as bytes: `TextEncoder` costs ten times more for so few. */
+function digitsOf(number) {
+  const text = String(number);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 function join(first, second) {
   const out = new Uint8Array(first.length + second.length);
   out.set(first);
@@ -148,13 +304,16 @@ function join(first, second) {
  * of named strings: `head` is sent first (the role chunk); a native event's JSON string literal
  * goes between `contentHead` (or `reasoningHead`) and `tail`; an OpenAI-shaped event's choices
  * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
- * `stopTriggers` is not spliced (`chatstream.SpliceHeads`). With `control.sequence` set (a
- * numbered stream), the literal of a native event or of a compact content delta goes between
- * `control.head` (the next sequence number in place of its NUL) and `tail`, and Python keeps
- * both current.
+ * `stopTriggers` is not spliced as bytes, and parsed content that may hold the start of one of
+ * the `stops` not at all (`chatstream.SpliceHeads`). With `control.sequence` set (a
+ * numbered stream), the literal of a text delta (content in a message, mode SPLICE; thought in
+ * a reasoning item, mode REASON) goes between `control.head` (the next sequence number in place
+ * of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and
+ * `control.call` are the tool call Python opened last (`ChatStream.open_call`): fragments of
+ * its arguments are written here.
  */
 export function transcode(source, python, control, heads) {
-  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, idleMs } = heads;
+  const { head, contentHead, tail, reasoningHead, chunkHead, stopTriggers, stops, idleMs } = heads;
   const encoder = new TextEncoder();
   // Content holding any of these bytes (one char per byte) may start a stop sequence.
   let triggers = null;
@@ -162,11 +321,19 @@ export function transcode(source, python, control, heads) {
     triggers = new Uint8Array(256);
     for (let i = 0; i < stopTriggers.length; i++) triggers[stopTriggers.charCodeAt(i)] = 1;
   }
+  const stopList = Array.from(stops ?? []); // parsed text is held against the stops themselves
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
   const tailBytes = encoder.encode(tail);
   const chunkOpen = chunkHead ? encoder.encode(chunkHead) : null;
   let mode = control.mode;
+  // The tool call Python opened last: its upstream index, and the chunk of a fragment of its
+  // arguments around the fragment's literal (`ChatStream.open_call`).
+  let callKey;
+  let callOpen = "";
+  let callShut = "";
+  let callOpenBytes = null;
+  let callShutBytes = null;
   // A numbered stream: the next sequence number, the delta event around it (as of Python's
   // last call), and the literals spliced since then, as byte ranges, with their count.
   const numbered = typeof control.sequence === "number";
@@ -174,10 +341,19 @@ export function transcode(source, python, control, heads) {
   let deltaHead = null;
   let numberOpen = null;
   let numberShut = null;
+  let numberTail = null;
   const splicedRanges = [];
   let splicedCount = 0;
   const follow = () => {
     mode = control.mode; // Python sets it when it changes
+    if (control.call && control.callKey !== callKey) {
+      callKey = control.callKey;
+      const at = control.call.indexOf("\0");
+      callOpen = control.call.slice(0, at);
+      callShut = control.call.slice(at + 1);
+      callOpenBytes = encoder.encode(callOpen);
+      callShutBytes = encoder.encode(callShut);
+    }
     if (!numbered) return;
     sequence = control.sequence;
     if (control.head !== deltaHead) {
@@ -185,11 +361,11 @@ export function transcode(source, python, control, heads) {
       const at = deltaHead.indexOf("\0");
       numberOpen = encoder.encode(deltaHead.slice(0, at));
       numberShut = encoder.encode(deltaHead.slice(at + 1));
+      numberTail = encoder.encode(control.tail);
     }
   };
   follow();
   let pending = null; // an event not yet ended by a blank line
-  let raw = false; // CRLF seen: Python frames everything from then on (it normalises CRLF)
   let splicedChars = 0; // content length spliced here, for Python's usage estimate
 
   // What to send next, as byte ranges: copied once into one chunk by `send`.
@@ -277,20 +453,132 @@ export function transcode(source, python, control, heads) {
     follow();
   };
 
-  // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of the event, `shut`.
+  // The splice `classify` found: `open`, bytes `[rangeFrom, rangeTo)` of `body`, `shut`.
+  let body = null;
   let open = null;
   let shut = null;
   let rangeFrom = 0;
   let rangeTo = 0;
   let chars = 0;
   const text = [0];
-  /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. */
+  const said = { reasoning: "", content: "", call: undefined, arguments: "" };
+
+  /** Whether the event `data[from, to)`, parsed, may be spliced in this mode: what Python would
+   * write for it, from `said` (see `plainDelta`), as `body`. */
+  const classifyParsed = (data, from, to) => {
+    let event;
+    try {
+      const json = eventData(data, from, to);
+      // No data: nothing to say.
+      event = json === null ? { choices: [] } : JSON.parse(json.startsWith(BOM) ? json.slice(1) : json);
+    } catch {
+      return false; // not UTF-8, not JSON, `[DONE]`: Python's to judge
+    }
+    said.call = undefined;
+    if (!plainDelta(event, said)) return false;
+    // A completion has no reasoning field; in a numbered stream thought goes on only in a
+    // reasoning item.
+    if (said.reasoning && (numbered ? mode !== REASON && mode !== THOUGHT : chunkOpen === null)) return false;
+    if (said.call !== undefined && ((numbered ? mode !== CALL : chunkOpen === null) || said.call !== callKey)) {
+      return false;
+    }
+    // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
+    // unless a stop may start in it; after a stop, it is nothing.
+    const { reasoning } = said;
+    const content = mode === STOPPED ? "" : said.content;
+    if ((mode === THOUGHT || mode === CALL) && content) return false; // a message is Python's to open
+    if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
+    chars = codePoints(reasoning) + codePoints(content);
+    open = null;
+    shut = null;
+    if (numbered) {
+      // One delta event, of the open item's kind (the mode let no other through).
+      const texts = [reasoning, content, said.arguments].filter(Boolean);
+      if (texts.length > 1) return false;
+      body = encoder.encode(literalOf(texts.length ? texts[0] : ""));
+    } else {
+      let out = "";
+      if (reasoning) out += reasoningHead + literalOf(reasoning) + tail;
+      if (content) out += (mode === REASON ? reasoningHead : contentHead) + literalOf(content) + tail;
+      if (said.arguments) out += callOpen + literalOf(said.arguments) + callShut;
+      body = encoder.encode(out);
+    }
+    rangeFrom = 0;
+    rangeTo = body.length;
+    return true;
+  };
+
+  const fragmentKey = [0];
+  /** Whether `data[args, end)`, a fragment of the arguments of the call at `fragmentKey`, may
+   * be spliced (`ChatStream._fragment`): into the open call's chunk. */
+  const spliceFragment = (data, args, end) => {
+    const unopened = numbered ? mode !== CALL : callOpenBytes === null;
+    if (unopened || fragmentKey[0] !== callKey || !plain(data, args, end)) return false;
+    open = callOpenBytes;
+    shut = callShutBytes;
+    rangeFrom = args;
+    rangeTo = end;
+    chars = 0;
+    return true;
+  };
+
+  /** Whether the event `data[from, to)` is a compact one `ChatStream._compact` splices. */
+  const classifyCompact = (data, from, to) => {
+    if (find(data, USAGE, from, to) !== -1 || find(data, ERROR, from, to) !== -1) return false;
+    if (to - from > NATIVE_FRAGMENT.length && matchAt(data, from, NATIVE_FRAGMENT)) {
+      // `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
+      const args = fragmentAt(data, from + NATIVE_FRAGMENT.length, to, fragmentKey);
+      const end = args === -1 ? -1 : find(data, NATIVE_FRAGMENT_END, args, to);
+      if (end === -1) return false;
+      const rest = end + NATIVE_FRAGMENT_END.length;
+      const padded =
+        matchAt(data, rest, PAD.subarray(1)) &&
+        data[to - 2] === QUOTE &&
+        alnum(data, rest + PAD.length - 1, to - 2);
+      return data[to - 1] === BRACE && (rest === to - 1 || padded) && spliceFragment(data, args, end);
+    }
+    const at = find(data, DELTA, from + 6, to);
+    if (at === -1) return false;
+    const key = at + DELTA.length;
+    const compact = matchAt(data, to - COMPACT_TAIL.length, COMPACT_TAIL);
+    const keyed = compact ? DELTA_KEYS.findIndex((name) => matchAt(data, key, name)) : -1;
+    if (keyed !== -1) {
+      const start = key + DELTA_KEYS[keyed].length;
+      const end = to - COMPACT_TAIL.length;
+      // Content goes through `_content` (thought, stops) unless plain text may; in a numbered
+      // stream thought goes on only in a reasoning item.
+      const content = keyed === 0;
+      const deferred = content
+        ? mode !== SPLICE || !free(data, start, end, triggers)
+        : numbered && mode !== REASON && mode !== THOUGHT;
+      if (deferred || end < start || !plain(data, start, end)) return false;
+      open = content ? contentOpen : reasoningOpen;
+      shut = tailBytes;
+      rangeFrom = start;
+      rangeTo = end;
+      chars = end - start;
+      return true;
+    }
+    const end = to - FRAGMENT_TAIL.length;
+    if (!matchAt(data, key, FRAGMENT) || !matchAt(data, end, FRAGMENT_TAIL)) return false;
+    const args = fragmentAt(data, key + FRAGMENT.length, to, fragmentKey);
+    return args !== -1 && args <= end && spliceFragment(data, args, end);
+  };
+
+  /** Whether the event `data[from, to)` may be spliced in this mode; if so, how. As bytes
+   * where `ChatStream._spliced` would splice it, else parsed. */
   const classify = (data, from, to) => {
+    body = data;
     const pad = nativePad(data, from, to);
     if (pad !== -1) {
       const start = from + NATIVE.length;
+      if (mode === STOPPED) {
+        rangeFrom = rangeTo = start; // nothing
+        return true;
+      }
+      if (mode === THOUGHT || mode === CALL) return false; // content: a message opens
       if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
-        return false;
+        return classifyParsed(data, from, to);
       }
       open = mode === REASON ? reasoningOpen : contentOpen;
       shut = tailBytes;
@@ -299,20 +587,28 @@ export function transcode(source, python, control, heads) {
       chars = pad - start;
       return true;
     }
-    const shaped = mode === SPLICE && (chunkOpen !== null || numbered);
-    const at = shaped ? deltaChoice(data, from, to, text) : -1;
-    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) return false;
-    chars = to - text[0] - DELTA_TAIL.length;
+    const chat = chunkOpen !== null || numbered; // Python's chat transcoder, not a completion's
+    // The chat transcoder copies OpenAI's choices in SPLICE (also under a numbered THOUGHT).
+    const at = (mode === SPLICE || mode === THOUGHT) && chat ? deltaChoice(data, from, to, text) : -1;
+    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
+      return (chat && classifyCompact(data, from, to)) || classifyParsed(data, from, to);
+    }
+    const shapedChars = to - text[0] - DELTA_TAIL.length; // as `_spliced` counts them
+    chars = shapedChars;
     if (numbered) {
-      // Only content, one literal before OpenAI's usual tail: the literal itself is spliced.
+      // Only the item's text (content in a message, thought in a reasoning item), one literal
+      // before OpenAI's usual tail: the literal itself is spliced. Otherwise Python's chat chunk
+      // is these choices, parsed again for the Responses event, and its text counted as here.
       const end = to - CONTENT_TAIL.length;
       if (
         end <= text[0] ||
-        !matchAt(data, at + DELTA.length, DELTA_KEYS[0]) ||
+        !matchAt(data, at + DELTA.length, DELTA_KEYS[mode === THOUGHT ? 1 : 0]) ||
         !matchAt(data, end, CONTENT_TAIL) ||
         !literal(data, text[0], end)
       ) {
-        return false;
+        if (!classifyParsed(data, from, to)) return false;
+        chars = shapedChars;
+        return true;
       }
       shut = tailBytes;
       rangeFrom = text[0];
@@ -332,54 +628,51 @@ export function transcode(source, python, control, heads) {
     pending = null;
     let from = 0; // where the current event starts
     let slow = -1; // where a run of events for Python starts
-    for (let scan = 0; !raw; ) {
+    for (let scan = 0; ; ) {
+      // An event ends at a blank line. Python reads each CRLF as LF, so LF, CR LF does too; the
+      // events Python gets are as they came.
       const lf = data.indexOf(LF, scan);
       if (lf === -1) break;
-      if (lf > 0 && data[lf - 1] === CR) {
-        raw = true; // every event before `from` had bare LFs: Python takes over from there
-        break;
-      }
-      if (lf + 1 >= data.length) break;
-      if (data[lf + 1] !== LF) {
+      const next = data[lf + 1] === CR ? lf + 2 : lf + 1;
+      if (next >= data.length) break;
+      if (data[next] !== LF) {
         scan = lf + 1;
         continue;
       }
-      if (lf > from) {
-        let spliced = mode !== PYTHON && data[from] === NATIVE[0] && classify(data, from, lf);
+      const end = lf > from && data[lf - 1] === CR ? lf - 1 : lf;
+      if (end > from) {
+        let spliced = mode !== PYTHON && classify(data, from, end);
         if (spliced && slow !== -1) {
           // Python's run goes first, and may change the mode (`[DONE]`, `</think>`).
           toPython(data.subarray(slow, from));
           slow = -1;
           if (mode === OVER) return;
-          spliced = mode !== PYTHON && classify(data, from, lf);
+          spliced = mode !== PYTHON && classify(data, from, end);
         }
         if (spliced) {
           if (rangeTo > rangeFrom) {
             splicedChars += chars;
             if (numbered) {
               emit(numberOpen);
-              emit(encoder.encode(String(sequence++)));
+              emit(digitsOf(sequence++));
               emit(numberShut);
-              splicedRanges.push(data, rangeFrom, rangeTo);
+              splicedRanges.push(body, rangeFrom, rangeTo);
               splicedCount++;
             } else {
               emit(open);
             }
-            emitRange(data, rangeFrom, rangeTo);
-            emit(shut);
+            emitRange(body, rangeFrom, rangeTo);
+            emit(numbered ? numberTail : shut);
           }
         } else if (slow === -1) {
           slow = from;
         }
       }
-      from = scan = lf + 2;
+      from = scan = next + 1;
     }
     if (slow !== -1) toPython(data.subarray(slow, from));
     if (mode === OVER) return;
-    if (from < data.length) {
-      if (raw) toPython(data.subarray(from));
-      else pending = data.subarray(from);
-    }
+    if (from < data.length) pending = data.subarray(from);
   };
 
   let released = false;

@@ -134,6 +134,9 @@ class StreamTransform(Protocol):
     @property
     def mode(self) -> int: ...
 
+    @property
+    def open_call(self) -> tuple[int, str] | None: ...  # see `ChatStream.open_call`
+
     def splice_heads(self) -> Any: ...  # an `sse.SpliceHeads`
 
 
@@ -142,12 +145,13 @@ class NumberedTransform(StreamTransform, Protocol):
     """A transform whose events carry sequence numbers (a Responses stream).
 
     sse_splice.mjs numbers what it splices from `sequence` (`delta_head` with the number in
-    place of its NUL, then the text and `SpliceHeads.tail`) and reports it to `absorb`
+    place of its NUL, then the text and `delta_tail`) and reports it to `absorb`
     (`<count>\\n<JSON string literal bodies>`) before Python is asked anything else.
     """
 
     sequence: int
     delta_head: str
+    delta_tail: str
 
     def absorb(self, report: bytes) -> None: ...
 

@@ -11,15 +11,21 @@ only whole events are parsed, so a split character is never decoded in halves. C
 are spliced as bytes (`ChatStream._spliced`): a native `{"response":"…","p":"…"}` event's JSON
 string literal is already valid inside our JSON, so it is copied without decoding or
 re-encoding (as content, or as reasoning inside `<think>`); an OpenAI-shaped content or
-reasoning delta keeps its `"choices":[…]` and gets our envelope. Everything else (tool calls,
-usage, role and finish chunks, numbers, tags, text where a stop sequence may start) goes through
-`json`. Both paths give the same chunks. In the Worker, sse_splice.mjs splices the same events
-the same way in JavaScript and hands `feed` the rest; `mode` says what it may splice.
+reasoning delta keeps its `"choices":[…]` and gets our envelope; a compact content delta or
+tool-call argument fragment whose string `dumps` would write the same is written around it
+(`_compact`). Everything else (new tool calls, usage, role and finish chunks, numbers, tags,
+text where a stop sequence may start) goes through `json`. Both paths give the same chunks.
+
+In the Worker, sse_splice.mjs splices the same events the same way in JavaScript, and writes
+the chunks for the events `_json_event` reads as only text and argument fragments itself too
+(parsed, where `_content` would pass the text on whole); it hands `feed` the rest. `mode` says
+what it may splice, `open_call` which call's fragments it may write.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NamedTuple
 
 from core.exchange import dumps
@@ -28,13 +34,19 @@ from mapping import chat
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, which sse_splice.mjs follows:
 #   PYTHON  every event goes to `feed`;
-#   SPLICE  content and reasoning events are spliced (content only where no stop can start);
+#   SPLICE  content and reasoning events are spliced (content only where `_content` would pass
+#           it on whole: no stop in it, none starting at its end);
 #   OVER    nothing more is read;
-#   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning.
-PYTHON, SPLICE, OVER, REASON = 0, 1, 2, 3
+#   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning;
+#   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do);
+#   THOUGHT (numbered streams) a reasoning item is open while the chat transcoder is in SPLICE:
+#           only OpenAI-shaped thought is spliced, as reasoning text;
+#   CALL    (numbered streams) the open call's item is open: only its argument fragments are.
+PYTHON, SPLICE, OVER, REASON, STOPPED, THOUGHT, CALL = 0, 1, 2, 3, 4, 5, 6
 # What sse_splice.mjs asks of Python through `python(kind, value)`; SPLICED tells a numbered
 # transform (Responses) what was spliced since its last call.
 FEED, END, FAIL, SPLICED = 0, 1, 2, 3
+_DATA = b"data:"  # an SSE data line's field name
 _FAST_EVENT = b'data: {"response":"'
 _PAD = b'","p":"'
 # An OpenAI-shaped content or reasoning delta, spliced onto our envelope: its choices are
@@ -42,6 +54,14 @@ _PAD = b'","p":"'
 _CHUNK_DELTA = b'"choices":[{"index":0,"delta":{"'
 _CHUNK_KEYS = (b'content":"', b'reasoning_content":"')
 _CHUNK_TAIL = b'"finish_reason":null}]}'
+# Compact events as vLLM writes them, whose one string needs no escape: written as `_json_event`
+# would write them, from the string's bytes. An OpenAI-shaped delta (after `_CHUNK_DELTA`) of
+# content or reasoning (a `_CHUNK_KEYS` key, then the string and this tail), or of a fragment of
+# a tool call's arguments; the same fragment in the native form.
+_COMPACT_TAIL = b'"}}]}'
+_COMPACT_FRAGMENT = (b'tool_calls":[{"index":', b',"function":{"arguments":"', b'"}}]}}]}')
+_NATIVE_FRAGMENT = (b'data: {"tool_calls":[{"index":', b'"}}]')
+_PLAIN = re.compile(rb'(?:[^"\\\x00-\x1f]|\\["\\bfnrt])*')
 _TOOL = "tool_calls"
 
 
@@ -52,7 +72,8 @@ class SpliceHeads(NamedTuple):
     tail: bytes  # after it
     reasoning: bytes  # before it, as reasoning_content
     chunk: bytes | None  # before an OpenAI-shaped event's choices (None: not for completions)
-    stop_triggers: bytes  # content holding any of these bytes is not spliced
+    stop_triggers: bytes  # content holding any of these bytes is not spliced as bytes
+    stops: tuple[str, ...] = ()  # parsed content is spliced if it holds no start of one of these
 
 
 def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
@@ -91,6 +112,8 @@ class ChatStream:
         self.upstream_finish: str | None = None
         self.tool_count = 0
         self.tool_index: dict[Any, int] = {}
+        # The upstream index of the call opened last, and its argument fragment's chunk.
+        self.open_call: tuple[int, str] | None = None
         self.content_chars = 0
         self.include_usage = include_usage
         self.max_tokens = max_tokens
@@ -117,7 +140,8 @@ class ChatStream:
         self.reasoning_head = (
             "data: " + self.envelope + '"choices":[{"index":0,"delta":{"reasoning_content":"'
         ).encode()
-        self.chunk_head = ("data: " + self.envelope).encode()
+        # A completion's choices are not a chat delta's: its OpenAI-shaped events are rewritten.
+        self.chunk_head = None if text_completion else ("data: " + self.envelope).encode()
         # With stop sequences, text may be spliced only if no stop can start in it: it holds no
         # byte that begins one, and no escape (which could spell one).
         self.stop_triggers = (
@@ -128,15 +152,18 @@ class ChatStream:
 
     @property
     def mode(self) -> int:
-        """`PYTHON`, `SPLICE`, `REASON` (inside `<think>`, nothing held back) or `OVER` (after
-        `[DONE]`, an error or the end): which events may be spliced without `feed`."""
+        """`PYTHON`, `SPLICE`, `REASON` (inside `<think>`, nothing held back), `STOPPED` or
+        `OVER` (after `[DONE]`, an error or the end): which events may be spliced without
+        `feed`."""
         if self.finished or self.done_seen:
             return OVER
         if self.thinking:
             # Completions have no reasoning field; a held-back `</thi…` needs the next text.
             return PYTHON if self.text_completion or self.think_pending else REASON
-        # After a stop nothing more is said; a held-back start of one needs the next text.
-        return PYTHON if self.stopped or self.holdback else SPLICE
+        if self.stopped:
+            return STOPPED  # (a stop is only looked for after `</think>`)
+        # A held-back start of a stop needs the next text.
+        return PYTHON if self.holdback else SPLICE
 
     def splice_heads(self) -> SpliceHeads:
         """What sse_splice.mjs puts around what it splices."""
@@ -144,8 +171,9 @@ class ChatStream:
             content=self.fast_head,
             tail=self.fast_tail,
             reasoning=self.reasoning_head,
-            chunk=None if self.text_completion else self.chunk_head,
+            chunk=self.chunk_head,
             stop_triggers=self.stop_triggers,
+            stops=self.stops,
         )
 
     def _stop_free(self, raw: bytes) -> bool:
@@ -253,6 +281,7 @@ class ChatStream:
                     continue  # a finaliser or fragment for a call never opened
                 self.tool_index[key] = self.tool_count
                 self.tool_count += 1
+                self._opened(key)
                 delta = {
                     "index": self.tool_index[key],
                     "id": call.get("id") or f"call_{self.completion_id}_{self.tool_index[key]}",
@@ -269,6 +298,17 @@ class ChatStream:
                     delta = {"index": self.tool_index[key], "function": {"arguments": arguments}}
             if delta:
                 out.append(self._delta({_TOOL: [delta]}))
+
+    def _opened(self, key: Any) -> None:
+        """Note the call at upstream index `key` as `open_call`: sse_splice.mjs writes the chunk
+        of a fragment of its arguments (`_tool_calls`, NUL in place of the fragment's literal)
+        for the fragments that follow, which are most of a tool call's events."""
+        if self.text_completion or type(key) is not int:
+            self.open_call = None  # a completion's chunk has no arguments to splice into
+            return
+        number = self.tool_index[key]
+        chunk = self._delta({_TOOL: [{"index": number, "function": {"arguments": ""}}]})
+        self.open_call = (key, chunk.decode().replace('"arguments":""', '"arguments":"\0"'))
 
     def _record_usage(self, raw: Any) -> None:
         usage = chat.parse_usage(raw)
@@ -323,6 +363,8 @@ class ChatStream:
             pad = event.find(_PAD, len(_FAST_EVENT))
             if pad != -1 and event[pad + len(_PAD) : -2].isalnum():
                 raw = event[len(_FAST_EVENT) : pad]
+                if mode == STOPPED:
+                    return b""  # `_content` says nothing after a stop
                 if mode == SPLICE:
                     if not self._stop_free(raw):
                         return None
@@ -348,7 +390,48 @@ class ChatStream:
                 ):
                     self.content_chars += len(event) - text - len(_CHUNK_TAIL)
                     return self.chunk_head + event[at:] + b"\n\n"
+        if self.chunk_head and b'"usage"' not in event and b'"error"' not in event:
+            return self._compact(event, mode)
         return None
+
+    def _compact(self, event: bytes, mode: int) -> bytes | None:
+        """The chunk for a compact event (see `_COMPACT_TAIL`), or None."""
+        if event.startswith(_NATIVE_FRAGMENT[0]):
+            # `…"arguments":"<text>"}}]` then `}` or `,"p":"<padding>"}`.
+            call = _fragment_at(event, len(_NATIVE_FRAGMENT[0]))
+            end = event.find(_NATIVE_FRAGMENT[1], call[1]) if call else -1
+            rest = event[end + len(_NATIVE_FRAGMENT[1]) :]
+            padded = rest.startswith(_PAD[1:]) and rest.endswith(b'"}') and rest[6:-2].isalnum()
+            native = rest == b"}" or padded
+            return self._fragment(call[0], event[call[1] : end]) if end != -1 and native else None
+        at = event.find(_CHUNK_DELTA, 6)
+        key = at + len(_CHUNK_DELTA)
+        if at == -1:
+            return None
+        if event.endswith(_COMPACT_TAIL):
+            for name, head in zip(_CHUNK_KEYS, (self.fast_head, self.reasoning_head), strict=True):
+                if not event.startswith(name, key):
+                    continue
+                raw = event[key + len(name) : -len(_COMPACT_TAIL)]
+                # Content goes through `_content` (thought, stops) unless plain text may.
+                text = head is self.fast_head and (mode != SPLICE or not self._stop_free(raw))
+                if text or not _plain(raw):
+                    return None
+                self.content_chars += len(raw)
+                return head + raw + self.fast_tail if raw else b""
+        opening, _, closing = _COMPACT_FRAGMENT
+        if event.startswith(opening, key) and event.endswith(closing):
+            call = _fragment_at(event, key + len(opening))
+            return self._fragment(call[0], event[call[1] : -len(closing)]) if call else None
+        return None
+
+    def _fragment(self, key: int, raw: bytes) -> bytes | None:
+        """The chunk for `raw`, a fragment of the arguments of the call at upstream index `key`,
+        if that is the open call (nothing if `raw` is empty), else None."""
+        if self.open_call is None or self.open_call[0] != key or not _plain(raw):
+            return None
+        head, _, tail = self.open_call[1].encode().partition(b"\0")
+        return head + raw + tail if raw else b""
 
     # ---- input -------------------------------------------------------------------------
 
@@ -372,11 +455,13 @@ class ChatStream:
                         if spliced:
                             out.append(spliced)
                         continue
-                if event.startswith(b"data: ") and b"\n" not in event:
-                    self._data(event[6:], out)
+                if event.startswith(_DATA + b" ") and b"\n" not in event:
+                    self._data(event[len(_DATA) + 1 :], out)
                 else:
                     lines = [
-                        ln[5:].lstrip() for ln in event.split(b"\n") if ln.startswith(b"data:")
+                        ln[len(_DATA) :].lstrip()
+                        for ln in event.split(b"\n")
+                        if ln.startswith(_DATA)
                     ]
                     if lines:
                         self._data(b"\n".join(lines), out)
@@ -464,6 +549,24 @@ class ChatStream:
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
         }
+
+
+def _plain(raw: bytes) -> bool:
+    """Whether `raw`, a JSON string literal's body, is what `dumps` writes for it: no control
+    byte, and no escape but those `dumps` writes (`\\u` and `\\/` it writes otherwise)."""
+    return _PLAIN.fullmatch(raw) is not None
+
+
+def _fragment_at(event: bytes, at: int) -> tuple[int, int] | None:
+    """The upstream call index written at `at` (`<digits>,"function":{"arguments":"`) and where
+    the arguments' text starts, or None."""
+    digits = event.find(b",", at)
+    marker = _COMPACT_FRAGMENT[1]
+    number = event[at:digits] if digits != -1 else b""
+    leading_zero = len(number) > 1 and number.startswith(b"0")  # not JSON
+    if not number.isdigit() or leading_zero or not event.startswith(marker, digits):
+        return None
+    return int(event[at:digits]), digits + len(marker)
 
 
 class _UpstreamEventError(Exception):

@@ -16,11 +16,12 @@ Items: `reasoning` (reasoning_text), `message` (output_text), `function_call`. A
 came whole (gpt-oss, native JSON mode) is replayed through the same path.
 
 Text deltas keep the JSON string literal of the chat chunk (for a spliced chat chunk, the
-upstream's own bytes), so sse_splice.mjs can splice the common events, a native text event or a
-compact OpenAI-shaped content delta while a message is open (`mode` SPLICE), without Python: it
-writes `delta_head` with the next sequence number in place of its NUL, the literal and
-`SpliceHeads.tail`, and tells `absorb` what it wrote before Python is asked anything else. Both
-paths give the same bytes.
+upstream's own bytes), so sse_splice.mjs can splice the delta events without Python: content
+while a message is open (`mode` SPLICE), thought while a reasoning item is open (REASON inside
+`<think>`, THOUGHT for OpenAI-shaped thought), fragments of the open call's arguments while its
+function_call item is open (CALL). It writes `delta_head` with the next sequence number in
+place of its NUL, the literal and `delta_tail`, and tells `absorb` what it wrote before Python
+is asked anything else. Both paths give the same bytes.
 """
 
 from __future__ import annotations
@@ -31,12 +32,28 @@ from typing import Any
 
 from core.exchange import dumps
 from mapping import chat, responses
-from mapping.chatstream import OVER, PYTHON, SPLICE, ChatStream, SpliceHeads
+from mapping.chatstream import (
+    CALL,
+    OVER,
+    PYTHON,
+    REASON,
+    SPLICE,
+    THOUGHT,
+    ChatStream,
+    SpliceHeads,
+)
 
 OnDone = Callable[[dict[str, Any]], None]
 _DELTA = {"message": "response.output_text.delta", "reasoning": "response.reasoning_text.delta"}
 _DONE = {"message": "response.output_text.done", "reasoning": "response.reasoning_text.done"}
-_TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n'}
+_ARGUMENTS = "response.function_call_arguments.delta"
+_TAIL = {"message": b'","logprobs":[]}\n\n', "reasoning": b'"}\n\n', "function_call": b'"}\n\n'}
+# (open item, chat transcoder's mode) -> what sse_splice.mjs may splice (see `mode`).
+_ITEM_MODES = {
+    ("message", SPLICE): SPLICE,
+    ("reasoning", REASON): REASON,
+    ("reasoning", SPLICE): THOUGHT,
+}
 
 
 def _literal_body(raw: bytes) -> bool:
@@ -66,6 +83,7 @@ class ResponsesStream:
         self.current: dict | None = None  # the open item
         self.literals: list[bytes] = []  # the open item's text, as JSON string literal bodies
         self.delta_head = ""  # the open item's delta event up to its text; NUL: the number
+        self.delta_tail = ""  # and after its text
         self.calls: dict[Any, dict] = {}  # chat tool-call index -> function_call item
         self.finish = "stop"
         self.usage: chat.Usage | None = None
@@ -80,21 +98,35 @@ class ResponsesStream:
 
     @property
     def mode(self) -> int:
-        """SPLICE while a message is open and the chat transcoder would splice its text."""
+        """SPLICE while a message is open and the chat transcoder would splice its text as
+        content; while a reasoning item is open, REASON if it would splice thought (inside
+        `<think>`), THOUGHT if it would splice content (then only OpenAI-shaped thought)."""
         if self.finished or self.chat.mode == OVER:
             return OVER
-        open_message = self.current is not None and self.current["type"] == "message"
-        return SPLICE if open_message and self.chat.mode == SPLICE else PYTHON
+        kind = self.current["type"] if self.current is not None else None
+        if kind == "function_call":
+            call = self.chat.open_call
+            open_item = call is not None and self.calls.get(self.chat.tool_index[call[0]])
+            return CALL if open_item is self.current else PYTHON
+        return _ITEM_MODES.get((kind, self.chat.mode), PYTHON)
+
+    @property
+    def open_call(self) -> tuple[int, str] | None:
+        """The chat transcoder's open call, whose fragments sse_splice.mjs writes in CALL."""
+        return self.chat.open_call
 
     def splice_heads(self) -> SpliceHeads:
-        """Only native text is spliced (as `delta_head` + literal + tail)."""
+        """Only text is spliced (as `delta_head` + literal + `delta_tail`)."""
         return SpliceHeads(b"", _TAIL["message"], b"", None, b"")
 
     def absorb(self, report: bytes) -> None:
         """What sse_splice.mjs spliced since Python last heard: `<count>\\n<literal bodies>`."""
         count, _, literals = report.partition(b"\n")
         self.sequence += int(count)
-        self.literals.append(literals)
+        if self.current is not None and self.current["type"] == "function_call":
+            self.current["arguments"] += json.loads(b'"' + literals + b'"')
+        else:
+            self.literals.append(literals)
 
     def feed(self, data: bytes) -> bytes:
         out = self._start()
@@ -148,7 +180,13 @@ class ResponsesStream:
         else:
             added = {**item, "content": []}
         self._event("response.output_item.added", {"output_index": index, "item": added}, out)
-        if kind != "function_call":
+        if kind == "function_call":
+            self.delta_head = (
+                f'event: {_ARGUMENTS}\ndata: {{"type":"{_ARGUMENTS}","sequence_number":\0,'
+                f'"item_id":{dumps(item["id"])},"output_index":{index},"delta":"'
+            )
+            self.delta_tail = _TAIL[kind].decode()
+        else:
             part = self._part(kind, "")
             self._event("response.content_part.added", self._at(item, {"part": part}), out)
             self.delta_head = (
@@ -156,6 +194,7 @@ class ResponsesStream:
                 f'"item_id":{dumps(item["id"])},"output_index":{index},"content_index":0,'
                 '"delta":"'
             )
+            self.delta_tail = _TAIL[kind].decode()
 
     @staticmethod
     def _part(kind: str, text: str) -> dict:
@@ -205,7 +244,7 @@ class ResponsesStream:
         self.literals.append(literal)
         head = self.delta_head.replace("\0", str(self.sequence)).encode()
         self.sequence += 1
-        out.append(head + literal + _TAIL[kind])
+        out.append(head + literal + self.delta_tail.encode())
 
     def _tool_call(self, delta: dict, out: list[bytes]) -> None:
         key = delta.get("index", 0)
@@ -225,7 +264,7 @@ class ResponsesStream:
             item["arguments"] += arguments
             if item is self.current:
                 fields = self._at(item, {"delta": arguments}, False)
-                self._event("response.function_call_arguments.delta", fields, out)
+                self._event(_ARGUMENTS, fields, out)
 
     # ---- input ---------------------------------------------------------------------------------
 

@@ -124,6 +124,177 @@ OPENAI_REASONING = (
     + "data: [DONE]\n\n"
 )
 
+
+def choices(
+    choice: str, head: str = '{"id":"chatcmpl-up","object":"chat.completion.chunk",'
+) -> str:
+    """An OpenAI-shaped event with this choice, written as given (field order, spacing)."""
+    return f'data: {head}"choices":[{choice}]}}\n\n'
+
+
+def pretty(event: dict) -> str:
+    """An event whose JSON is printed over several `data:` lines."""
+    lines = json.dumps(event, indent=2, ensure_ascii=False).split("\n")
+    return "".join(f"data: {line}\n" for line in lines) + "\n"
+
+
+# OpenAI-shaped deltas as vLLM and others write them: no logprobs, no finish_reason, other field
+# orders, logprobs given, escapes that `dumps` writes otherwise, thought and answer together.
+SHAPED_VARIANTS = (
+    shaped({"role": "assistant", "content": ""})
+    + choices('{"index":0,"delta":{"content":"Hé"}}')
+    + choices('{"delta":{"content":"llo"},"index":0}')
+    + choices(
+        '{"index":0,"delta":{"content":" w\\u00f6rld \\/ \\ud83c\\udf0d"},"finish_reason":null}'
+    )
+    + choices(
+        '{"index":0,"delta":{"content":" 1"},"logprobs":{"content":[{"token":" 1"}]},'
+        '"finish_reason":null}'
+    )
+    + choices('{"index":0,"delta":{"role":null,"content":" 2","tool_calls":[]}}')
+    + choices('{"index":0,"delta":{"reasoning_content":"hm","content":" 3"}}')
+    + choices('{"index":0,"delta":{"reasoning":"hm2"}}')
+    + choices('{"index":0,"delta":{"reasoning_content":"deep \\"ü\\""}}')
+    + choices('{"index":0,"delta":{"content":"\\n\\t\\"q\\""}}', head="{")
+    + choices('{"index":0,"delta":{}}')
+    + choices('{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}')
+    + "data: [DONE]\n\n"
+)
+# Tool-call argument fragments after the call's first event (which Python numbers), both
+# upstream forms; fragments of an earlier call after a later one opened, and a finaliser.
+TOOL_FRAGMENTS_NATIVE = (
+    native("Let me check.")
+    + 'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n'
+    + "".join(
+        f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":{json.dumps(part)}}}}}],'
+        f'"p":"abc"}}\n\n'
+        for part in ['{"city', '":"Zür', 'ich"}']
+    )
+    + 'data: {"tool_calls":[{"id":null,"type":null,"index":0,'
+    '"function":{"name":null,"arguments":""}}]}\n\n'
+    + 'data: {"tool_calls":[{"id":"c2","type":"function","index":1,"function":{"name":"g"}}]}\n\n'
+    + 'data: {"tool_calls":[{"index":1,"function":{"arguments":"{}"}}]}\n\n'
+    + 'data: {"tool_calls":[{"index":0,"function":{"arguments":" "}}]}\n\n'
+    + 'data: {"finish_reason":"tool_calls"}\n\n'
+    + 'data: {"response":"",'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
+TOOL_FRAGMENTS_OPENAI = (
+    shaped({"role": "assistant", "content": ""})
+    + shaped(
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": ""},
+                }
+            ]
+        }
+    )
+    + "".join(
+        shaped({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
+        for part in ['{"a":', ' "b\\"', ' ✓"}']
+    )
+    + choices('{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":""}}]}}')
+    + shaped(
+        {
+            "tool_calls": [
+                {
+                    "index": 1,
+                    "id": "c2",
+                    "type": "function",
+                    "function": {"name": "g", "arguments": "{"},
+                }
+            ]
+        }
+    )
+    + shaped({"tool_calls": [{"index": 1, "function": {"arguments": "}"}}]})
+    + shaped({}, "tool_calls")
+    + "data: [DONE]\n\n"
+)
+# Compact fragments as vLLM writes them: escapes `dumps` writes the same (spliced as bytes) and
+# others (`\u`, `\/`: parsed), multi-byte characters, a later call's and an unknown index.
+COMPACT_FRAGMENTS = (
+    'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n'
+    + "".join(
+        f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":"{part}"}}}}],"p":"ab"}}\n\n'
+        for part in ['{\\"city', '\\": \\"Zür', "ich\\u00e9 \\/", '\\n\\t\\\\"', ""]
+    )
+    + 'data: {"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}\n\n'
+    + choices('{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","function":{"name":"g"}}]}}')
+    + "".join(
+        choices(
+            f'{{"index":0,"delta":{{"tool_calls":[{{"index":{i},"function":{{"arguments":"{p}"}}}}]}}}}'
+        )
+        for i, p in [(1, '{\\"a\\":'), (1, " 1}"), (0, "x"), (7, "y"), (1, "")]
+    )
+    + "data: [DONE]\n\n"
+)
+# A fragment whose text ends in a lone backslash (its closing quote escaped): not JSON.
+BROKEN_FRAGMENT = (
+    'data: {"tool_calls":[{"index":0,"function":{"name":"f","arguments":""}}]}\n\n'
+    + 'data: {"tool_calls":[{"index":0,"function":{"arguments":"x\\"}}],"p":"ab"}\n\n'
+    + "data: [DONE]\n\n"
+)
+PRETTY = (
+    pretty({"response": "Pretty", "p": "ab"})
+    + pretty({"response": " printed ✓"})
+    + pretty({"choices": [{"index": 0, "delta": {"content": " and shaped"}}]})
+    + 'data:{"response":" no space"}\n\n'
+    + 'event: message\ndata: {\ndata:   "response": " split"\ndata: }\n\n'
+    + pretty({"response": "", "usage": json.loads("{" + USAGE + "}")["usage"]})
+    + "data: [DONE]\n\n"
+)
+# Text under stop sequences: most events hold a stop's first character but no stop and no start
+# of one at their end; a stop is split across events and starts with a multi-byte character.
+UNDER_STOPS = (
+    "".join(native(f" é{i} à", "p" * (1 + i % 5)) for i in range(6))
+    + choices('{"index":0,"delta":{"content":" café"}}')
+    + native("é")
+    + choices('{"delta":{"content":"! said"},"index":0}')
+    + native(" after")
+    + 'data: {"response":"",'
+    + USAGE
+    + "}\n\n"
+    + "data: [DONE]\n\n"
+)
+
+
+def mixed(seed: int, count: int = 40) -> str:
+    """A seeded jumble of every shape the splice handles, with text that escapes, spans
+    characters and may start stops, around one tool call; CRLF-framed when the seed is odd."""
+    rng = random.Random(seed)
+    pieces = ["a", "é", '"', "\\", "\n", "/", "🌍", "", "<", "st", "op", " "]
+    out = [shaped({"role": "assistant", "content": ""})]
+    for i in range(count):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+        literal = json.dumps(text, ensure_ascii=rng.random() < 0.3)
+        if i == count // 2:
+            out.append(shaped({"tool_calls": [{"index": 3, "id": "c", "function": {"name": "f"}}]}))
+        fragment = f'"tool_calls":[{{"index":3,"function":{{"arguments":{literal}}}}}]'
+        out.append(
+            rng.choice(
+                [
+                    native(text),
+                    choices(f'{{"index":0,"delta":{{"content":{literal}}}}}'),
+                    choices(f'{{"delta":{{"reasoning_content":{literal}}},"index":0}}'),
+                    shaped({"content": text}),
+                    pretty({"response": text}),
+                    f'data: {{{fragment},"p":"ab"}}\n\n',
+                    choices(f'{{"index":0,"delta":{{{fragment}}}}}'),
+                ]
+            )
+        )
+    text = "".join(out) + "data: [DONE]\n\n"
+    return text.replace("\n", "\r\n") if seed % 2 else text
+
+
+CRLF_EVERYTHING = (NATIVE_WITH_USAGE + SHAPED_VARIANTS + PRETTY).replace("\n", "\r\n")
+
 CASES = {
     "native, with usage": (CHAT, NATIVE_WITH_USAGE, {}),
     "native, usage estimated": (CHAT, NATIVE_NO_USAGE, {}),
@@ -144,16 +315,46 @@ CASES = {
     "stop after an escape": (CHAT, NATIVE_WITH_USAGE, {"stop": ["\nsla", "zz"]}),
     "stop in OpenAI-shaped": (CHAT, OPENAI_SHAPED, {"stop": ["lo ✓"]}),
     "legacy completions": (CHAT, NATIVE_NO_USAGE + OPENAI_SHAPED, {"prompt": "Once"}),
+    "OpenAI-shaped variants": (CHAT, SHAPED_VARIANTS, {}),
+    "OpenAI-shaped variants, stop": (CHAT, SHAPED_VARIANTS, {"stop": ["ö", "zz"]}),
+    "OpenAI-shaped variants, legacy completions": (CHAT, SHAPED_VARIANTS, {"prompt": "Once"}),
+    "OpenAI-shaped variants in thought": (REASONING, native("<think>") + SHAPED_VARIANTS, {}),
+    "tool-call fragments, native": (CHAT, TOOL_FRAGMENTS_NATIVE, {}),
+    "tool-call fragments, OpenAI-shaped": (CHAT, TOOL_FRAGMENTS_OPENAI, {}),
+    "tool-call fragments, legacy completions": (CHAT, TOOL_FRAGMENTS_OPENAI, {"prompt": "Go"}),
+    "tool-call fragments, compact": (CHAT, COMPACT_FRAGMENTS, {}),
+    "tool-call fragment ending in a backslash": (CHAT, BROKEN_FRAGMENT, {}),
+    "pretty-printed": (CHAT, PRETTY, {}),
+    "pretty-printed, stop": (CHAT, PRETTY, {"stop": ["rinted"]}),
+    "under stops": (CHAT, UNDER_STOPS, {"stop": ["éé!", "à!"]}),
+    "under stops, held back then let go": (CHAT, UNDER_STOPS, {"stop": ["éx", "à "]}),
+    "after a stop, thought still said": (CHAT, SHAPED_VARIANTS, {"stop": ["llo"]}),
+    "after a stop, tool calls still made": (
+        CHAT,
+        native("Go STOP now") + TOOL_FRAGMENTS_NATIVE,
+        {"stop": ["STOP"]},
+    ),
+    "mixed shapes": (CHAT, mixed(4), {}),
+    "mixed shapes, CRLF": (CHAT, mixed(5), {}),
+    "mixed shapes, stops": (CHAT, mixed(6), {"stop": ["stop", "é<"]}),
+    "mixed shapes in thought": (REASONING, native("<think>") + mixed(8), {}),
+    "CRLF, every shape": (CHAT, CRLF_EVERYTHING, {}),
+    "CRLF, thought": (REASONING, LONG_THOUGHT.replace("\n", "\r\n"), {}),
 }
 
 
 def chunkings(data: bytes, seed: int) -> list[list[bytes]]:
-    """The whole stream at once, then three random cuttings (some one byte wide)."""
+    """The whole stream at once, three random cuttings (some one byte wide), then one cut
+    inside CRLFs and multi-byte characters."""
     rng = random.Random(seed)
     out = [[data]]
     for _ in range(3):
         cuts = sorted(rng.sample(range(1, len(data)), min(10, len(data) - 1)))
         out.append(split_at(data, cuts))
+    inside = [i for i in range(1, len(data)) if data[i] == 10 and data[i - 1] == 13]
+    inside += [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]
+    if inside:
+        out.append(split_at(data, rng.sample(inside, min(12, len(inside)))))
     return out
 
 

@@ -330,7 +330,8 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     stopping.feed(b'data: {"response":"the EN","p":"ab"}\n\n')
     assert stopping.mode == chatstream.PYTHON  # `EN` is held back: the next text decides
     stopping.feed(b'data: {"response":"D","p":"ab"}\n\n')
-    assert stopping.stopped and stopping.mode == chatstream.PYTHON
+    assert stopping.stopped and stopping.mode == chatstream.STOPPED  # text says nothing more
+    assert stopping.feed(b'data: {"response":"more","p":"ab"}\n\n') == b""
 
     reasoning = transcoder(think_tags=True)
     reasoning.feed(b'data: {"response":"<think>Hmm","p":"ab"}\n\n')
@@ -424,22 +425,26 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     numbers = dict(re.findall(r"^const ([A-Z]+) = (\d+);", source, re.M))
     texts = dict(re.findall(r"^const ([A-Z_]+) = ascii\('([^']*)'\);", source, re.M))
     keys = re.search(r"^const DELTA_KEYS = \[(.*)\];", source, re.M).group(1)
-    assert {k: int(numbers[k]) for k in ("PYTHON", "SPLICE", "OVER", "REASON")} == {
-        "PYTHON": chatstream.PYTHON,
-        "SPLICE": chatstream.SPLICE,
-        "OVER": chatstream.OVER,
-        "REASON": chatstream.REASON,
-    }
+    modes = ("PYTHON", "SPLICE", "OVER", "REASON", "STOPPED", "THOUGHT", "CALL")
+    assert {k: int(numbers[k]) for k in modes} == {k: getattr(chatstream, k) for k in modes}
     assert tuple(int(numbers[k]) for k in ("FEED", "END", "FAIL", "SPLICED")) == (
         chatstream.FEED,
         chatstream.END,
         chatstream.FAIL,
         chatstream.SPLICED,
     )
+    assert texts["DATA"].encode() == chatstream._DATA
     assert texts["NATIVE"].encode() == chatstream._FAST_EVENT
     assert texts["PAD"].encode() == chatstream._PAD
     assert texts["DELTA"].encode() == chatstream._CHUNK_DELTA
     assert texts["DELTA_TAIL"].encode() == chatstream._CHUNK_TAIL
+    compact = ("COMPACT_TAIL", "FRAGMENT", "ARGUMENTS", "FRAGMENT_TAIL")
+    assert tuple(texts[k].encode() for k in compact) == (
+        chatstream._COMPACT_TAIL,
+        *chatstream._COMPACT_FRAGMENT,
+    )
+    native_fragment = (texts["NATIVE_FRAGMENT"].encode(), texts["NATIVE_FRAGMENT_END"].encode())
+    assert native_fragment == chatstream._NATIVE_FRAGMENT
     assert tuple(k.encode() for k in re.findall(r"ascii\('([^']*)'\)", keys)) == chatstream._CHUNK_KEYS
 
 
@@ -451,3 +456,37 @@ def test_an_event_that_is_not_json_ends_the_stream_with_an_error_not_silence():
     assert '"content":"Hel"' in text
     assert "Workers AI sent an event that is not JSON." in text
     assert text.endswith("data: [DONE]\n\n")
+
+
+def _compact_events(texts: list[str]) -> str:
+    """Compact events as vLLM writes them, each carrying one of `texts` (escaped as `json`
+    escapes, or with `\\u` escapes): content, reasoning and argument fragments of a call."""
+    head = 'data: {"id":"u","object":"chat.completion.chunk","choices":[{"index":0,"delta":{'
+    opened = head + '"tool_calls":[{"index":0,"id":"c","function":{"name":"f"}}]}}]}\n\n'
+    out = [opened]
+    for i, text in enumerate(texts):
+        literal = json.dumps(text, ensure_ascii=bool(i % 3 == 2))
+        out.append(
+            [
+                f"{head}\"content\":{literal}}}}}]}}\n\n",
+                f"{head}\"reasoning_content\":{literal}}}}}]}}\n\n",
+                f'{head}"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}]}}}}]}}\n\n',
+                f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}],"p":"ab"}}\n\n',
+            ][i % 4]
+        )
+    return "".join(out) + "data: [DONE]\n\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "é", '"', "\\", "\n", "\x01", "/", "🌍", "", "<"]), max_size=12),
+    st.sampled_from([(), ("é",), ("a\n",)]),
+)
+def test_compact_events_as_bytes_are_what_json_would_write(texts, stops):
+    """`_compact` writes exactly the chunks `_json_event` would (the usage estimate aside)."""
+    data = _compact_events(texts).encode()
+    spliced = run_chunks([data], stops=stops)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChatStream, "_compact", lambda self, event, mode: None)
+        parsed = run_chunks([data], stops=stops)
+    assert spliced == parsed
