@@ -383,9 +383,7 @@ def _splicer() -> Any:
     return _splice_module
 
 
-def _transcoded(
-    splicer: Any, source: JsStream, transform: StreamTransform, idle_ms: int
-) -> Any:
+def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform, idle_ms: int) -> Any:
     """`source` rewritten by `transform`, as a JS ReadableStream of bytes.
 
     sse_splice.mjs runs the stream and splices the common events itself; Python sees the

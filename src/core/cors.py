@@ -52,8 +52,6 @@ def _allowed_headers(requested: str) -> str:
     """The requested header names a page may send, or the SDK defaults when it named none."""
     names = [name.strip().lower() for name in requested.split(",") if name.strip()]
     allowed = [
-        name
-        for name in names
-        if name not in _REFUSED and not name.startswith(_REFUSED_PREFIXES)
+        name for name in names if name not in _REFUSED and not name.startswith(_REFUSED_PREFIXES)
     ]
     return ", ".join(allowed) if names else DEFAULT_ALLOW_HEADERS

@@ -42,8 +42,6 @@ async def picture_reply(call: Call, body: dict, model: catalog.Model) -> Reply:
     return json_reply(completion_object(call, model, answer, "stop", answer.usage))
 
 
-
-
 async def create(call: Call) -> Reply:
     """Create a chat completion."""
     body = await call.json()

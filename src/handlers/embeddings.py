@@ -1,6 +1,5 @@
 """`POST /v1/embeddings`: HTTP glue over `mapping.embeddings`; batches run concurrently."""
 
-
 from __future__ import annotations
 
 import asyncio

@@ -36,8 +36,6 @@ def _image_model(call: Call, name: Any) -> Model:
     return catalog.model_for(name, catalog.IMAGE, settings)
 
 
-
-
 async def generate(call: Call) -> Reply:
     """`POST /v1/images/generations`."""
     body = await call.json()
@@ -46,13 +44,6 @@ async def generate(call: Call) -> Reply:
         raise images.needs_edit_endpoint(model)
     job = images.parse_job(body, model)
     return await _answer(call, job, await imagegen.generate(call, model, job))
-
-
-
-
-
-
-
 
 
 # Per file: the models take at most 2048x2048 pictures, and every byte is held in an isolate
@@ -81,10 +72,6 @@ async def _upload_bytes(
     return data
 
 
-
-
-
-
 async def edit(call: Call) -> Reply:
     """`POST /v1/images/edits` (multipart `image`, optional `mask`, `prompt`)."""
     form = await call.form()
@@ -98,11 +85,3 @@ async def edit(call: Call) -> Reply:
     model = images.edit_model(body.get("model"), mask is not None, call.settings)
     job = images.parse_job(body, model, edit=True)
     return await _answer(call, job, await imagegen.generate(call, model, job, image, mask))
-
-
-
-
-
-
-
-

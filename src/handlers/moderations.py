@@ -1,7 +1,6 @@
 """`POST /v1/moderations`: HTTP glue over `mapping.moderation` (Llama Guard 3), one call per
 input, all concurrently."""
 
-
 from __future__ import annotations
 
 import asyncio

@@ -85,9 +85,7 @@ def completion_object(
     }
 
 
-def completion_body(
-    call: Call, request: chat.ChatRequest, result: Any, prompt_text: str
-) -> dict:
+def completion_body(call: Call, request: chat.ChatRequest, result: Any, prompt_text: str) -> dict:
     """The `chat.completion` object for a whole upstream answer."""
     prefix = f"call_{completion_id(call, 'chatcmpl-')}_"
     answer, finish, usage = chat.settle(result, request, prompt_text, prefix)

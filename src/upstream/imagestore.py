@@ -34,8 +34,6 @@ UPLOAD_ANSWER_LIMIT = 64 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
 
 
-
-
 def content_key(data: bytes, content_type: str) -> str:
     """The storage key: 160 bits of SHA-256 of the bytes, so it cannot be guessed without them."""
     digest = hashlib.sha256(data).hexdigest()[:40]

@@ -26,9 +26,7 @@ async def follow(call: Call, url: str, max_bytes: int) -> FetchResult:
     assert call.env.fetch is not None
     for _ in range(MAX_REDIRECTS + 1):
         outbound.check(url, settings.image_url_hosts)
-        result = await call.env.fetch(
-            url, max_bytes=max_bytes, timeout_s=settings.fetch_timeout_s
-        )
+        result = await call.env.fetch(url, max_bytes=max_bytes, timeout_s=settings.fetch_timeout_s)
         location = result.headers.get("location")
         if result.status not in _REDIRECTS or not location:
             return result

@@ -24,7 +24,7 @@ SHAPED_EDGES = (
     shaped({"role": "assistant", "content": ""})
     + shaped({"content": 'say "hi" \\'})
     + shaped({"content": "a", "reasoning_content": None})
-    + shaped({"content": "\"}"})
+    + shaped({"content": '"}'})
     + shaped({"reasoning_content": "hm"})
     + shaped({"content": "b"})
     + shaped({}, "stop")

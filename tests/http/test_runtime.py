@@ -131,7 +131,9 @@ def test_a_js_error_outside_the_pipeline_is_an_openai_error_not_a_bare_500(confi
     assert request_id in error["message"]
     assert "sse_splice" not in raw.decode()
     # The traceback is logged as one JSON line under the same request id.
-    line = configured.wait_for_log(rf'\{{"request_id":"{request_id}","event":"unhandled_exception".*')
+    line = configured.wait_for_log(
+        rf'\{{"request_id":"{request_id}","event":"unhandled_exception".*'
+    )
     assert "Traceback" in line.group(0) and "sse_splice" in line.group(0)
 
 

@@ -27,7 +27,16 @@ def test_key_policy_refuses_models_outside_the_allow_list_before_any_upstream_ca
     policies = json.dumps({fingerprint(KEY): {"models": ["gpt-4o-mini"]}})
     ai = FakeAi()
     body = {**CHAT, "model": "gpt-4o"}
-    reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH, ai=ai, vars=_vars(KEY_POLICIES=policies)))
+    reply = run(
+        make_call(
+            "POST",
+            "/v1/chat/completions",
+            body=body,
+            headers=AUTH,
+            ai=ai,
+            vars=_vars(KEY_POLICIES=policies),
+        )
+    )
     assert reply.status == 403
     assert body_json(reply)["error"] == {
         "message": "This API key may not use `@cf/meta/llama-4-scout-17b-16e-instruct`.",
@@ -42,7 +51,16 @@ def test_key_policy_allows_listed_models_by_alias_and_caps_max_tokens():
     policies = json.dumps({fingerprint(KEY): {"models": ["gpt-4o-mini"], "max_tokens": 50}})
     ai = FakeAi()
     body = {**CHAT, "max_tokens": 4000}
-    reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH, ai=ai, vars=_vars(KEY_POLICIES=policies)))
+    reply = run(
+        make_call(
+            "POST",
+            "/v1/chat/completions",
+            body=body,
+            headers=AUTH,
+            ai=ai,
+            vars=_vars(KEY_POLICIES=policies),
+        )
+    )
     assert reply.status == 200
     assert ai.calls[0][1]["max_tokens"] == 50
 
@@ -50,7 +68,15 @@ def test_key_policy_allows_listed_models_by_alias_and_caps_max_tokens():
 def test_other_keys_are_not_bound_by_a_policy():
     policies = json.dumps({fingerprint("sk-b"): {"models": ["gpt-4o-mini"]}})
     body = {**CHAT, "model": "gpt-4o"}
-    reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH, vars=_vars(KEY_POLICIES=policies)))
+    reply = run(
+        make_call(
+            "POST",
+            "/v1/chat/completions",
+            body=body,
+            headers=AUTH,
+            vars=_vars(KEY_POLICIES=policies),
+        )
+    )
     assert reply.status == 200
 
 
@@ -114,7 +140,16 @@ class SlowAi(FakeAi):
 
 
 def test_a_workers_ai_call_past_its_deadline_is_a_504():
-    reply = run(make_call("POST", "/v1/chat/completions", body=CHAT, headers=AUTH, ai=SlowAi(), vars=_vars(UPSTREAM_TIMEOUT_S="0.05")))
+    reply = run(
+        make_call(
+            "POST",
+            "/v1/chat/completions",
+            body=CHAT,
+            headers=AUTH,
+            ai=SlowAi(),
+            vars=_vars(UPSTREAM_TIMEOUT_S="0.05"),
+        )
+    )
     assert reply.status == 504
     assert body_json(reply)["error"] == {
         "message": "Workers AI did not answer within 0.05 s.",

@@ -264,7 +264,9 @@ def test_openai_shaped_answer_keeps_reasoning_separate():
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
-    reply, _ = post_chat({"model": "@cf/qwen/qwen3-30b-a3b-fp8", "messages": USER}, lambda m, i: answer)
+    reply, _ = post_chat(
+        {"model": "@cf/qwen/qwen3-30b-a3b-fp8", "messages": USER}, lambda m, i: answer
+    )
     message = body_json(reply)["choices"][0]["message"]
     assert message == {"role": "assistant", "content": "4", "reasoning_content": "2+2"}
 
@@ -302,7 +304,9 @@ def test_json_mode_object_response_is_serialised():
 
 
 def test_stop_is_enforced_by_the_gateway():
-    reply, _ = post_chat({"messages": USER, "stop": "END"}, lambda m, i: {"response": "abc END xyz"})
+    reply, _ = post_chat(
+        {"messages": USER, "stop": "END"}, lambda m, i: {"response": "abc END xyz"}
+    )
     choice = body_json(reply)["choices"][0]
     assert choice["message"]["content"] == "abc "
     assert choice["finish_reason"] == "stop"
@@ -317,7 +321,9 @@ def test_length_finish_reason():
 
 
 def test_upstream_errors_are_mapped():
-    reply, _ = post_chat({"messages": USER}, lambda m, i: RuntimeError("3040: No more data centers"))
+    reply, _ = post_chat(
+        {"messages": USER}, lambda m, i: RuntimeError("3040: No more data centers")
+    )
     assert reply.status == 429
     assert body_json(reply)["error"]["code"] == "rate_limit_exceeded"
 
@@ -400,11 +406,50 @@ def test_chat_completions_models_are_asked_for_the_stream_usage_chunk():
 @pytest.mark.parametrize(
     ("extra", "param"),
     [
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]}, "tools[0].function.parameters"),
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": "none"}}}]}, "tools[0].function.parameters"),
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"properties": {"a": "x"}}}}]}, "tools[0].function.parameters"),
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"required": "a"}}}]}, "tools[0].function.parameters"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": "f"}}, "tool_choice"),
+        (
+            {"tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]},
+            "tools[0].function.parameters",
+        ),
+        (
+            {
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": "f",
+                            "parameters": {"type": "object", "properties": "none"},
+                        },
+                    }
+                ]
+            },
+            "tools[0].function.parameters",
+        ),
+        (
+            {
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {"name": "f", "parameters": {"properties": {"a": "x"}}},
+                    }
+                ]
+            },
+            "tools[0].function.parameters",
+        ),
+        (
+            {
+                "tools": [
+                    {"type": "function", "function": {"name": "f", "parameters": {"required": "a"}}}
+                ]
+            },
+            "tools[0].function.parameters",
+        ),
+        (
+            {
+                "tools": [{"type": "function", "function": {"name": "f"}}],
+                "tool_choice": {"type": "function", "function": "f"},
+            },
+            "tool_choice",
+        ),
     ],
 )
 @pytest.mark.parametrize("model", ["gpt-4o-mini", "@cf/qwen/qwen3-30b-a3b-fp8"])

@@ -843,7 +843,9 @@ def test_generation_needs_a_key_but_files_do_not():
 def test_an_edit_file_over_the_per_file_cap_is_413_before_it_is_read():
     upload = FakeUpload(b"\x89PNG" + b"\x00" * 16, "big.png", "image/png")
     upload.size = 11 * 1024 * 1024
-    call = make_call("POST", "/v1/images/edits", headers=AUTH, form={"image": upload, "prompt": "x"})
+    call = make_call(
+        "POST", "/v1/images/edits", headers=AUTH, form={"image": upload, "prompt": "x"}
+    )
     reply = run(call)
     assert reply.status == 413
     assert body_json(reply)["error"] == {

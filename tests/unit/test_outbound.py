@@ -42,13 +42,30 @@ def test_private_addresses_are_refused_in_every_notation(url):
         outbound.check(url)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/a.png", "file:///etc/passwd", "gopher://x/", "http:///x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/a.png",
+        "file:///etc/passwd",
+        "gopher://x/",
+        "http:///x",
+        "javascript:alert(1)",
+    ],
+)
 def test_only_http_and_https_with_a_host(url):
     with pytest.raises(outbound.Refused):
         outbound.check(url)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/a.png", "http://8.8.8.8/x", "https://[2606:4700::1111]/", "http://1.1.1.1:8080/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a.png",
+        "http://8.8.8.8/x",
+        "https://[2606:4700::1111]/",
+        "http://1.1.1.1:8080/",
+    ],
+)
 def test_public_hosts_pass(url):
     assert outbound.check(url) == url
 
@@ -81,7 +98,9 @@ class Hops:
 def _vision(urls, fetch, vars=None):
     content = [{"type": "image_url", "image_url": {"url": u}} for u in urls]
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": content}]}
-    call = make_call("POST", "/v1/chat/completions", body=body, headers=AUTH, ai=FakeAi(), vars=vars)
+    call = make_call(
+        "POST", "/v1/chat/completions", body=body, headers=AUTH, ai=FakeAi(), vars=vars
+    )
     call.env.fetch = fetch
     return run(call)
 

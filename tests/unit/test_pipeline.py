@@ -188,7 +188,10 @@ def test_a_bug_in_a_handler_is_a_generic_500_and_logged(monkeypatch, capsys):
 
 GATEWAY_VARS = {"API_KEYS": "sk-a", "AI_GATEWAY_ID": "gw"}
 JSON_CALLS = [
-    ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+    (
+        "/v1/chat/completions",
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    ),
     ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "hi"}),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}),
     ("/v1/moderations", {"input": "hi"}),
@@ -212,7 +215,11 @@ def test_every_endpoint_runs_workers_ai_through_the_configured_gateway(path, bod
 def test_transcription_runs_through_the_configured_gateway():
     ai = FakeAi(lambda model, inputs: {"text": "hi"})
     form = {"file": FakeUpload(wav_tone(0.1), "a.wav", "audio/wav"), "model": "whisper-1"}
-    run(make_call("POST", "/v1/audio/transcriptions", headers=AUTH, vars=GATEWAY_VARS, ai=ai, form=form))
+    run(
+        make_call(
+            "POST", "/v1/audio/transcriptions", headers=AUTH, vars=GATEWAY_VARS, ai=ai, form=form
+        )
+    )
     assert [options for _, _, options in ai.calls] == [{"gateway": {"id": "gw"}}]
 
 
@@ -256,7 +263,11 @@ def _chat_error(raw: bytes) -> dict:
 )
 def test_numbers_javascript_cannot_carry_are_400s_not_upstream_failures(fragment, code, param):
     # These used to fail while serialising for env.AI.run and came back as a 502.
-    raw = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], ' + fragment + b"}"
+    raw = (
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], '
+        + fragment
+        + b"}"
+    )
     error = _chat_error(raw)
     assert (error["code"], error["param"]) == (code, param)
 
@@ -278,6 +289,8 @@ def test_surrogate_pairs_are_text():
 def test_integers_past_javascripts_range_parse_as_floats():
     # Found by `make fuzz`: a Python int past 2**53 in a model input cannot cross into
     # JavaScript, so a JSON schema or tool default holding one failed as a 502.
-    body = parse_json_object(b'{"a": 9007199254740993, "b": -9007199254740993, "c": 9007199254740991}')
+    body = parse_json_object(
+        b'{"a": 9007199254740993, "b": -9007199254740993, "c": 9007199254740991}'
+    )
     assert body == {"a": 9007199254740992.0, "b": -9007199254740992.0, "c": 9007199254740991}
     assert isinstance(body["c"], int)

@@ -445,7 +445,9 @@ def test_the_javascript_splicer_uses_the_same_constants_as_python():
     )
     native_fragment = (texts["NATIVE_FRAGMENT"].encode(), texts["NATIVE_FRAGMENT_END"].encode())
     assert native_fragment == chatstream._NATIVE_FRAGMENT
-    assert tuple(k.encode() for k in re.findall(r"ascii\('([^']*)'\)", keys)) == chatstream._CHUNK_KEYS
+    assert (
+        tuple(k.encode() for k in re.findall(r"ascii\('([^']*)'\)", keys)) == chatstream._CHUNK_KEYS
+    )
 
 
 def test_an_event_that_is_not_json_ends_the_stream_with_an_error_not_silence():
@@ -468,8 +470,8 @@ def _compact_events(texts: list[str]) -> str:
         literal = json.dumps(text, ensure_ascii=bool(i % 3 == 2))
         out.append(
             [
-                f"{head}\"content\":{literal}}}}}]}}\n\n",
-                f"{head}\"reasoning_content\":{literal}}}}}]}}\n\n",
+                f'{head}"content":{literal}}}}}]}}\n\n',
+                f'{head}"reasoning_content":{literal}}}}}]}}\n\n',
                 f'{head}"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}]}}}}]}}\n\n',
                 f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":{literal}}}}}],"p":"ab"}}\n\n',
             ][i % 4]
