@@ -793,63 +793,22 @@ def _schemas() -> dict[str, Schema]:
         },
         "Usage": _usage(),
         **_responses_schemas(),
-        "ChatCompletion": {
-            "type": "object",
-            "required": ["id", "object", "created", "model", "choices", "usage"],
-            "properties": {
-                "id": {"type": "string"},
-                "object": {"const": "chat.completion"},
-                "created": {"type": "integer"},
-                "model": {"type": "string"},
-                "choices": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["index", "message", "finish_reason"],
-                        "properties": {
-                            "index": {"type": "integer"},
-                            "message": {
-                                "type": "object",
-                                "required": ["role", "content"],
-                                "properties": {
-                                    "role": {"const": "assistant"},
-                                    "content": {"type": ["string", "null"]},
-                                    "reasoning_content": {"type": "string"},
-                                    "tool_calls": {"type": "array", "items": _ref("ToolCall")},
-                                },
-                            },
-                            "logprobs": {"type": "null"},
-                            "finish_reason": finish,
-                        },
-                    },
+        "ChatCompletion": _completion(
+            "chat.completion",
+            "message",
+            {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {
+                    "role": {"const": "assistant"},
+                    "content": {"type": ["string", "null"]},
+                    "reasoning_content": {"type": "string"},
+                    "tool_calls": {"type": "array", "items": _ref("ToolCall")},
                 },
-                "usage": _ref("Usage"),
             },
-        },
-        "TextCompletion": {
-            "type": "object",
-            "required": ["id", "object", "created", "model", "choices", "usage"],
-            "properties": {
-                "id": {"type": "string"},
-                "object": {"const": "text_completion"},
-                "created": {"type": "integer"},
-                "model": {"type": "string"},
-                "choices": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["index", "text", "finish_reason"],
-                        "properties": {
-                            "index": {"type": "integer"},
-                            "text": {"type": "string"},
-                            "logprobs": {"type": "null"},
-                            "finish_reason": finish,
-                        },
-                    },
-                },
-                "usage": _ref("Usage"),
-            },
-        },
+            finish,
+        ),
+        "TextCompletion": _completion("text_completion", "text", {"type": "string"}, finish),
         # No `type`: as the whole body this is a string, and per event (OpenAPI 3.2's reading,
         # which schemathesis applies) an object whose `data` is a string.
         "EventStream": {
@@ -958,6 +917,34 @@ def _schemas() -> dict[str, Schema]:
                 },
                 "target_lang": {"type": "string", "description": "A language such as `ZH`."},
             },
+        },
+    }
+
+
+def _completion(kind: str, field: str, value: Schema, finish: Schema) -> Schema:
+    """A whole `chat.completion` or `text_completion`: one choice holding `field`."""
+    return {
+        "type": "object",
+        "required": ["id", "object", "created", "model", "choices", "usage"],
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"const": kind},
+            "created": {"type": "integer"},
+            "model": {"type": "string"},
+            "choices": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", field, "finish_reason"],
+                    "properties": {
+                        "index": {"type": "integer"},
+                        field: value,
+                        "logprobs": {"type": "null"},
+                        "finish_reason": finish,
+                    },
+                },
+            },
+            "usage": _ref("Usage"),
         },
     }
 
