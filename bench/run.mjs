@@ -43,9 +43,10 @@ const STREAMING = {
   jsTransform: ["js", "/", 30, true],
   pythonPassThrough: ["direct", "/?stream=1", 60, true],
   worker: ["worker", "/v1/chat/completions", 40, true],
-  // A stop sequence whose first letter is in every event: each event goes through Python, as
-  // tool-call argument fragments do.
+  // A stop sequence whose first letter is in every event (" wordN"): this went through Python per
+  // event until the splice learnt to pass on text that holds no stop (docs/performance.md).
   workerPython: ["worker", "/v1/chat/completions", 10, true, { stop: ["wordless"] }],
+  workerResponses: ["worker", "/v1/responses", 40, true],
 };
 const PER_REQUEST = {
   direct: ["direct", "/", 200, false],
@@ -115,7 +116,12 @@ async function request(port, [, urlPath, , streamed, extra], firstByte) {
     method: chat ? "POST" : "GET",
     headers: chat ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
     body: chat
-      ? JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], stream: streamed, ...extra })
+      ? JSON.stringify({
+          model: "gpt-4o-mini",
+          ...(urlPath === "/v1/responses" ? { input: "Hi" } : { messages: [{ role: "user", content: "Hi" }] }),
+          stream: streamed,
+          ...extra,
+        })
       : undefined,
   });
   if (response.status !== 200) throw new Error(`${urlPath}: ${response.status} ${await response.text()}`);
@@ -211,6 +217,7 @@ async function main() {
       workerOverBare: Number(median(rounds.map((r) => r.worker / r.bare)).toFixed(2)),
       workerOverPythonPassThrough: Number(median(rounds.map((r) => r.worker / r.pythonPassThrough)).toFixed(2)),
       pythonPathOverWorker: Number(median(rounds.map((r) => r.workerPython / r.worker)).toFixed(2)),
+      responsesOverJsTransform: Number(median(rounds.map((r) => r.workerResponses / r.jsTransform)).toFixed(2)),
       chatOverDirect: Number(median(rounds.map((r) => r.chat / r.direct)).toFixed(2)),
     },
     firstByteMs: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(firstByte[k]).toFixed(2))])),
@@ -234,13 +241,15 @@ function report(result) {
     jsTransform: "JS one-stage TransformStream (same SSE rewrite)",
     pythonPassThrough: "Python Worker passing the stream through",
     worker: "this Worker, streamed chat",
-    workerPython: "this Worker, every event through Python (a stop)",
+    workerPython: "this Worker, a stop starting in every event",
+    workerResponses: "this Worker, streamed /v1/responses",
     direct: "Python Worker that only calls env.AI.run",
     chat: "this Worker, POST /v1/chat/completions",
     workerOverJsTransform: "this Worker / JS TransformStream",
     workerOverBare: "this Worker / bare pass-through",
     workerOverPythonPassThrough: "this Worker / Python pass-through",
-    pythonPathOverWorker: "every event through Python / this Worker",
+    pythonPathOverWorker: "with a stop / without (this Worker)",
+    responsesOverJsTransform: "streamed /v1/responses / JS TransformStream",
     chatOverDirect: "chat / env.AI.run-only Python Worker",
   };
   console.log(
