@@ -41,22 +41,6 @@ CHECKS = (
 )
 
 
-def _known_bug(case: Any, status: int) -> str | None:
-    """A failure others are fixing (issue 14); tolerated here, and reported, not hidden."""
-    if status != 500 or case.path != "/v1/chat/completions" or not isinstance(case.body, dict):
-        return None
-    tools = case.body.get("tools")
-    if isinstance(tools, list) and any(
-        isinstance(t, dict)
-        and isinstance(t.get("function"), dict)
-        and t["function"].get("parameters")
-        and not isinstance(t["function"]["parameters"], dict)
-        for t in tools
-    ):
-        return "malformed tools[].function.parameters -> 500 (issue 14, hardening)"
-    return None
-
-
 def _rss_kib(pid: int | None) -> int | None:
     """The runtime's resident set (local runtime only), from /proc."""
     if pid is None:
@@ -86,7 +70,6 @@ class Tally:
         self.slow: list[str] = []
         self.max_s = 0.0
         self.failures: dict[str, str] = {}  # distinct (operation, check, status) -> example
-        self.tolerated: Counter[str] = Counter()
         self.upstream_failures: dict[str, str] = {}  # 502/504: one example per operation
 
     def record(self, case: Any, response: requests.Response, elapsed: float, checks) -> None:
@@ -96,10 +79,6 @@ class Tally:
         label = f"{case.method} {case.path}"
         if elapsed > SLOW_S:
             self.slow.append(f"{label}: {elapsed:.1f} s")
-        known = _known_bug(case, response.status_code)
-        if known:
-            self.tolerated[known] += 1
-            return
         if response.status_code in (502, 504):
             self.upstream_failures.setdefault(
                 f"{label} {response.status_code}", _example(case, response)
@@ -119,9 +98,6 @@ class Tally:
 
 # Methods no route has: each documented path must answer 405 with `Allow`.
 OTHER_METHODS = ("PUT", "PATCH", "DELETE", "PURGE", "PROPFIND", "TRACE")
-# Methods outside the standard set crash the pipeline (a 500 in plain text from the runtime);
-# the hardening work of issue 14 fixes it. Tolerated, and reported, until then.
-EXOTIC_METHODS_BUG = "PURGE/PROPFIND/TRACE -> 500 (issue 14, hardening)"
 
 
 def _probe_methods(run: Tally, base_url: str, headers: dict, paths: list[str]) -> None:
@@ -135,9 +111,6 @@ def _probe_methods(run: Tally, base_url: str, headers: dict, paths: list[str]) -
             response = requests.request(method, url, headers=headers, timeout=30)
             run.probes += 1
             run.statuses[response.status_code] += 1
-            if response.status_code == 500 and method in ("PURGE", "PROPFIND", "TRACE"):
-                run.tolerated[EXOTIC_METHODS_BUG] += 1
-                continue
             problems = openapi_contract.violations(
                 method, url, response.status_code, response.headers.get("content-type"),
                 response.content,
@@ -217,7 +190,6 @@ def test_generated_requests_conform_to_the_document(request, base_url, api_key):
         "slowest_s": round(run.max_s, 2),
         "slower_than_10s": run.slow,
         "failures": run.failures,
-        "tolerated_known_bugs": dict(run.tolerated),
         "upstream_failures": run.upstream_failures,
         "health_after": health.status_code,
         "rss_kib_before": rss_before,
