@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,13 @@ def test_settings_are_parsed_once_per_request_by_the_pipeline():
 def test_workers_ai_is_run_in_one_place():
     runners = [p for p in SRC.rglob("*.py") if ".ai.run(" in p.read_text()]
     assert [p.relative_to(SRC).as_posix() for p in runners] == ["upstream/ai.py"]
+
+
+def test_every_setting_the_worker_reads_is_documented_for_the_local_runtime():
+    # runtime/settings.mjs lets the process environment override these (`API_KEYS=k make dev`);
+    # core.config.NAMES is what the Worker reads. One list each side, kept equal here.
+    from core import config
+
+    text = (SRC.parent / "runtime" / "settings.mjs").read_text()
+    block = text.split("DOCUMENTED_SETTINGS = Object.freeze([", 1)[1].split("])", 1)[0]
+    assert sorted(re.findall(r'"([A-Z0-9_]+)"', block)) == sorted(config.NAMES)
