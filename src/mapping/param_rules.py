@@ -58,7 +58,7 @@ RANGES: dict[str, Mapping[str, Range]] = {
         k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"
     },
     "@cf/google/gemma-4-26b-a4b-it": _CHAT_COMPLETIONS,
-    "@cf/moonshotai/kimi-k2.6": {k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"},
+    "@cf/moonshotai/kimi-k2.6": _CHAT_COMPLETIONS,  # kimi-k2.6.json @ 05b5f46: temperature 0..2
 }
 
 
