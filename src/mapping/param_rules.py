@@ -53,7 +53,7 @@ RANGES: dict[str, Mapping[str, Range]] = {
     "@cf/openai/gpt-oss-20b": _NARROW,
     "@cf/qwen/qwen3-30b-a3b-fp8": _NARROW,  # its stored schema is the native one
     "@cf/aisingapore/gemma-sea-lion-v4-27b-it": _NARROW,  # likewise
-    "@cf/zai-org/glm-4.7-flash": {k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"},
+    "@cf/zai-org/glm-4.7-flash": _CHAT_COMPLETIONS,  # glm-4.7-flash.json @ 285ad23: temp 0..2
     "@cf/nvidia/nemotron-3-120b-a12b": {
         k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"
     },
