@@ -230,11 +230,19 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+// Issue 17's targets, by figure: the largest value that meets each (docs/performance.md).
+const TARGETS = {
+  ratios: { workerOverJsTransform: 1.0, responsesOverJsTransform: 1.0, workerOverBare: 1.5 },
+  usPerRequest: { chat: 1500 },
+  firstByteMs: { worker: 2.0 },
+};
+
 function report(result) {
   const baseline = fs.existsSync(BASELINE) ? JSON.parse(fs.readFileSync(BASELINE, "utf8")) : null;
-  const row = (label, value, old) => {
+  const row = (label, value, old, target) => {
     const delta = old ? `  (baseline ${old}, ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%)` : "";
-    console.log(`  ${label.padEnd(52)}${String(value).padStart(9)}${delta}`);
+    const goal = target === undefined ? "" : `  target <= ${target}: ${value <= target ? "met" : "missed"}`;
+    console.log(`  ${label.padEnd(52)}${String(value).padStart(9)}${delta}${goal}`);
   };
   const labels = {
     bare: "bare JS pass-through",
@@ -263,7 +271,9 @@ function report(result) {
     ["Time to first byte, ms, medians", "firstByteMs"],
   ]) {
     console.log(title);
-    for (const [k, v] of Object.entries(result[key])) row(labels[k] ?? k, v, baseline?.[key]?.[k]);
+    for (const [k, v] of Object.entries(result[key])) {
+      row(labels[k] ?? k, v, baseline?.[key]?.[k], TARGETS[key]?.[k]);
+    }
   }
 }
 
