@@ -54,9 +54,7 @@ RANGES: dict[str, Mapping[str, Range]] = {
     "@cf/qwen/qwen3-30b-a3b-fp8": _NARROW,  # its stored schema is the native one
     "@cf/aisingapore/gemma-sea-lion-v4-27b-it": _NARROW,  # likewise
     "@cf/zai-org/glm-4.7-flash": _CHAT_COMPLETIONS,  # glm-4.7-flash.json @ 285ad23: temp 0..2
-    "@cf/nvidia/nemotron-3-120b-a12b": {
-        k: v for k, v in _CHAT_COMPLETIONS.items() if k != "temperature"
-    },
+    "@cf/nvidia/nemotron-3-120b-a12b": _CHAT_COMPLETIONS,  # nemotron-3-120b-a12b.json @ 05b5f46
     "@cf/google/gemma-4-26b-a4b-it": _CHAT_COMPLETIONS,
     "@cf/moonshotai/kimi-k2.6": _CHAT_COMPLETIONS,  # kimi-k2.6.json @ 05b5f46: temperature 0..2
 }
