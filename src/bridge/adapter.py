@@ -132,6 +132,11 @@ class _Upload:
         return StreamInput(self._file, content_type)
 
 
+def _incomplete() -> ApiError:
+    # The client hung up mid-upload: nobody is left to answer, and it is not our failure.
+    return ApiError(400, "The request body could not be read to its end.", code="body_incomplete")
+
+
 class _Body:
     """The request body, read once, refused (413) as soon as more than the limit has arrived.
 
@@ -152,10 +157,7 @@ class _Body:
         try:
             blob = await _read_capped(self._request.body, limit)
         except JsException:
-            # The client hung up mid-upload: nobody is left to answer, and it is not our failure.
-            raise ApiError(
-                400, "The request body could not be read to its end.", code="body_incomplete"
-            ) from None
+            raise _incomplete() from None
         if blob is None:
             raise too_large(limit)
         return js.Response.new(blob, _js_object({"headers": {"content-type": self._type()}}))
@@ -168,9 +170,7 @@ class _Body:
         try:
             return (await source.arrayBuffer()).to_bytes()
         except JsException:
-            raise ApiError(
-                400, "The request body could not be read to its end.", code="body_incomplete"
-            ) from None
+            raise _incomplete() from None
 
     async def form(self, limit: int) -> Form:
         source = await self._source(limit)

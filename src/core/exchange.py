@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from core.config import Config
 from core.errors import ApiError, invalid
+from core.validate import MAX_SAFE_INTEGER
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream; charset=utf-8"
@@ -325,8 +326,6 @@ _LONE_SURROGATE = re.compile(
     rb"(?i)\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
     rb"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
 )
-# The largest integer a JavaScript number holds exactly.
-MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class _BadNumber(ValueError):

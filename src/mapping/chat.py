@@ -23,10 +23,6 @@ THINK_END = "</think>"
 MAX_STOPS = 4
 # Workers AI's seed range (native schemas: 1..9999999999).
 SEED_MODULUS = 9_999_999_999
-# The largest integer a JavaScript number holds exactly: a bigger one cannot be sent to the
-# binding at all (it fails as a 502), while any smaller one past the context window is
-# Workers AI's 413 (5021).
-MAX_SAFE_INTEGER = 2**53 - 1
 _TOOL_ID = re.compile(r"^[A-Za-z0-9]{9}$")
 
 
@@ -282,9 +278,11 @@ def _stops(body: Mapping[str, Any]) -> tuple[str, ...]:
 
 def sampling(body: Mapping[str, Any], prompt_text: str, model: Model) -> dict[str, Any]:
     """max_tokens and sampling fields, validated in OpenAI's ranges, named as Workers AI's."""
-    max_tokens = validate.optional_int(body, "max_completion_tokens", 1, MAX_SAFE_INTEGER)
+    # Past 2^53 a budget cannot reach the binding at all; below it, one past the context
+    # window is Workers AI's 413 (5021).
+    max_tokens = validate.optional_int(body, "max_completion_tokens", 1, validate.MAX_SAFE_INTEGER)
     if max_tokens is None:
-        max_tokens = validate.optional_int(body, "max_tokens", 1, MAX_SAFE_INTEGER)
+        max_tokens = validate.optional_int(body, "max_tokens", 1, validate.MAX_SAFE_INTEGER)
     if max_tokens is None:
         # Never leave Workers AI's 256 default: the model's budget, within its context window.
         max_tokens = model.max_tokens

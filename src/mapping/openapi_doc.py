@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import validate
 from mapping import (
     chat,
     embeddings,
@@ -146,8 +147,8 @@ def _model(description: str) -> Schema:
 def _sampling() -> dict[str, Schema]:
     """The sampling fields chat and completions share, in the ranges `chat.sampling` enforces."""
     return {
-        "max_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
-        "max_completion_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
+        "max_tokens": _nullable(_number(1, validate.MAX_SAFE_INTEGER, "integer")),
+        "max_completion_tokens": _nullable(_number(1, validate.MAX_SAFE_INTEGER, "integer")),
         "temperature": _nullable(_number(0, 2)),
         "top_p": _nullable(_number(0, 1)),
         "top_k": _nullable(_number(1, 50, "integer")),
@@ -486,7 +487,7 @@ def _responses_request() -> Schema:
             ),
             "tool_choice": _nullable(_responses_tool_choice()),
             "parallel_tool_calls": _nullable({"type": "boolean"}),
-            "max_output_tokens": _nullable(_number(1, chat.MAX_SAFE_INTEGER, "integer")),
+            "max_output_tokens": _nullable(_number(1, validate.MAX_SAFE_INTEGER, "integer")),
             "temperature": _nullable(_number(0, 2)),
             "top_p": _nullable(_number(0, 1)),
             "text": _nullable(_responses_text()),

@@ -18,6 +18,15 @@ def _vars(**extra: str) -> dict[str, str]:
     return {"API_KEYS": f"{KEY},sk-b", **extra}
 
 
+def _chat(body: dict, ai: FakeAi | None = None, **settings: str):
+    """POST `body` to chat completions with the first key, under extra settings."""
+    return run(
+        make_call(
+            "POST", "/v1/chat/completions", body=body, headers=AUTH, ai=ai, vars=_vars(**settings)
+        )
+    )
+
+
 def test_a_fingerprint_identifies_a_key_without_revealing_it():
     assert fingerprint(KEY) == fingerprint(KEY) != fingerprint("sk-b")
     assert KEY not in fingerprint(KEY) and fingerprint(KEY).startswith("key_")
@@ -27,16 +36,7 @@ def test_key_policy_refuses_models_outside_the_allow_list_before_any_upstream_ca
     policies = json.dumps({fingerprint(KEY): {"models": ["gpt-4o-mini"]}})
     ai = FakeAi()
     body = {**CHAT, "model": "gpt-4o"}
-    reply = run(
-        make_call(
-            "POST",
-            "/v1/chat/completions",
-            body=body,
-            headers=AUTH,
-            ai=ai,
-            vars=_vars(KEY_POLICIES=policies),
-        )
-    )
+    reply = _chat(body, ai=ai, KEY_POLICIES=policies)
     assert reply.status == 403
     assert body_json(reply)["error"] == {
         "message": "This API key may not use `@cf/meta/llama-4-scout-17b-16e-instruct`.",
@@ -51,16 +51,7 @@ def test_key_policy_allows_listed_models_by_alias_and_caps_max_tokens():
     policies = json.dumps({fingerprint(KEY): {"models": ["gpt-4o-mini"], "max_tokens": 50}})
     ai = FakeAi()
     body = {**CHAT, "max_tokens": 4000}
-    reply = run(
-        make_call(
-            "POST",
-            "/v1/chat/completions",
-            body=body,
-            headers=AUTH,
-            ai=ai,
-            vars=_vars(KEY_POLICIES=policies),
-        )
-    )
+    reply = _chat(body, ai=ai, KEY_POLICIES=policies)
     assert reply.status == 200
     assert ai.calls[0][1]["max_tokens"] == 50
 
@@ -68,15 +59,7 @@ def test_key_policy_allows_listed_models_by_alias_and_caps_max_tokens():
 def test_other_keys_are_not_bound_by_a_policy():
     policies = json.dumps({fingerprint("sk-b"): {"models": ["gpt-4o-mini"]}})
     body = {**CHAT, "model": "gpt-4o"}
-    reply = run(
-        make_call(
-            "POST",
-            "/v1/chat/completions",
-            body=body,
-            headers=AUTH,
-            vars=_vars(KEY_POLICIES=policies),
-        )
-    )
+    reply = _chat(body, KEY_POLICIES=policies)
     assert reply.status == 200
 
 
@@ -140,16 +123,7 @@ class SlowAi(FakeAi):
 
 
 def test_a_workers_ai_call_past_its_deadline_is_a_504():
-    reply = run(
-        make_call(
-            "POST",
-            "/v1/chat/completions",
-            body=CHAT,
-            headers=AUTH,
-            ai=SlowAi(),
-            vars=_vars(UPSTREAM_TIMEOUT_S="0.05"),
-        )
-    )
+    reply = _chat(CHAT, ai=SlowAi(), UPSTREAM_TIMEOUT_S="0.05")
     assert reply.status == 504
     assert body_json(reply)["error"] == {
         "message": "Workers AI did not answer within 0.05 s.",
