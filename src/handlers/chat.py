@@ -56,9 +56,7 @@ async def create(call: Call) -> Reply:
     prompt_text = prompt_text_of(request.inputs)
     result = await ai.run_chat(call, request)
     if request.stream:
-        if not request.inputs.get("stream"):
-            result = await ai.whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, request, result, prompt_text)
-    completion = completion_body(call, request, await ai.whole(result), prompt_text)
+    completion = completion_body(call, request, result, prompt_text)
     call.metrics.tokens = completion["usage"]["total_tokens"]
     return json_reply(completion)

@@ -30,16 +30,12 @@ async def create(call: Call) -> Reply:
         if len(prompts) > 1 or echo:
             raise invalid("Streaming supports one prompt without echo.", "stream")
         result = await ai.run_chat(call, requests[0])
-        if not requests[0].inputs.get("stream"):
-            result = await ai.whole(result)  # not streamed upstream: replayed whole
         return stream_reply(call, requests[0], result, prompts[0], text_completion=True)
     results = await asyncio.gather(*(ai.run_chat(call, r) for r in requests))
     choices = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for index, (request, prompt, result) in enumerate(zip(requests, prompts, results, strict=True)):
-        answer, finish, counts = chat.settle(
-            await ai.whole(result), request, prompt, f"call_{cid}_"
-        )
+        answer, finish, counts = chat.settle(result, request, prompt, f"call_{cid}_")
         choices.append(
             {
                 "text": prompt + answer.content if echo else answer.content,

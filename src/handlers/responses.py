@@ -81,8 +81,6 @@ async def create(call: Call) -> Reply:
     context = await kept.history(previous) if previous else []
     chat_request, prompt_text = await _upstream(call, request, model, [*context, *items])
     result = await ai.run_chat(call, chat_request)
-    if not chat_request.inputs.get("stream"):
-        result = await ai.whole(result)  # not streamed upstream: replayed whole
 
     hexid = call.request_id.removeprefix("req_")
     response_id, created = "resp_" + hexid, int(time.time())
@@ -102,7 +100,6 @@ async def create(call: Call) -> Reply:
         transcoder.details = result  # models that answer whole: replayed as events
         answer = chat.normalise(result, model, prefix)
         return Reply(200, transcoder.replay(answer), dict(SSE_HEADERS))
-    result = await ai.whole(result)
     answer, finish, usage = chat.settle(result, chat_request, prompt_text, prefix)
     shell = responses.shell(request, response_id, created, model.id, stored)
     output = responses.output_items(answer, hexid, finish)

@@ -94,17 +94,20 @@ async def _run_agreeing(call: Call, model_id: str, inputs: dict, options: dict |
 
 
 async def run_chat(call: Call, request: chat.ChatRequest) -> Any:
-    """`run` for a chat request; a 5021 against the Worker's own default budget is retried
-    once with the budget the error reports (the token estimate is only an estimate)."""
+    """`run` for a chat request: an upstream stream when it was asked for one, else the whole
+    answer (models that do not stream upstream are replayed from it). A 5021 against the
+    Worker's own default budget is retried once with the budget the error reports (the token
+    estimate is only an estimate)."""
     try:
-        return await run(call, request.model.id, request.inputs)
+        result = await run(call, request.model.id, request.inputs)
     except ApiError as error:
         if not chat.shrink_after_5021(request, error):
             raise
-    return await run(call, request.model.id, request.inputs)
+        result = await run(call, request.model.id, request.inputs)
+    return result if request.inputs.get("stream") else await _whole(result)
 
 
-async def whole(result: Any) -> Any:
+async def _whole(result: Any) -> Any:
     """A JSON result; a stream we did not ask for (JSON, or SSE of any shape) is read whole."""
     if hasattr(result, "read_all"):
         try:
