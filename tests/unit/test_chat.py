@@ -458,3 +458,15 @@ def test_malformed_tools_are_400s_naming_the_field_not_500s(extra, param, model)
     reply = run(make_call("POST", "/v1/chat/completions", body=body, headers=AUTH))
     assert reply.status == 400, reply.body
     assert body_json(reply)["error"]["param"] == param
+
+
+def test_a_non_json_answer_to_a_whole_chat_is_a_502_not_content():
+    # Before, the text of an answer that was neither JSON nor an event stream became the reply.
+    reply, _ = post_chat({"messages": USER}, lambda m, i: FakeStream([b"<html>oops</html>"]))
+    assert reply.status == 502
+    assert body_json(reply)["error"] == {
+        "message": "Workers AI answered with something other than JSON.",
+        "type": "api_error",
+        "param": None,
+        "code": "upstream_error",
+    }
