@@ -1,18 +1,23 @@
 // `make bench`, part 1: the Worker's CPU cost on workerd, against JavaScript references, in ONE
 // workerd process serving every variant on its own port. Every variant gets the same `env.AI`:
-// a JS wrapped binding answering from memory (bench/workers/fake-ai.mjs: 1,000 one-event SSE
-// chunks per stream), so no network and no emulator are involved.
+// a JS wrapped binding answering from memory (bench/workers/fake-ai.mjs: streams of 1,000
+// one-event chunks in one of several upstream shapes), so no network and no emulator are involved.
 //
 // CPU is the workerd process's (utime + stime from /proc/<pid>/stat, all threads) over a batch
 // of requests, minus the idle rate measured before; the client runs in this Node process and is
 // not counted. Variants run interleaved in a new seeded order each round, so machine noise hits
 // them alike; figures are medians over rounds, ratios are taken within a round.
-//   streaming   µs of CPU per upstream event: bare JS pass-through, a JS one-stage
-//               TransformStream doing the Worker's SSE rewrite, a Python Worker passing the
-//               stream through, and this Worker's streamed chat (sse_splice.mjs + sse.py);
+//   streaming   µs of CPU per upstream event, for each upstream shape: bare JS pass-through, a JS
+//               one-stage TransformStream doing the Worker's SSE rewrite, and this Worker's
+//               streamed chat or Responses (CASES); also a Python Worker passing the stream
+//               through; and how many times per stream the splice called into Python (a copy
+//               of the Worker with bench/workers/counted-splice.mjs, not timed);
 //   per request µs of CPU for a non-streaming chat vs a Python Worker that only calls
 //               env.AI.run;
-//   first byte  ms from sending a streamed request to its first body chunk.
+//   first byte  ms from sending a streamed request to its first body chunk;
+//   start-up    s from spawning workerd to the first answer, this Worker vs one importing only
+//               the SDK, importing at start and restoring a dedicated memory snapshot
+//               (`--no-startup` skips it).
 // The run is compared with bench/baseline.json; `--save` rewrites that file.
 
 import { spawn } from "node:child_process";
@@ -31,28 +36,71 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH = path.join(ROOT, "bench");
 const require = createRequire(import.meta.url);
 const EVENTS = 1000; // per stream, fixed in fake-ai.mjs
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SEED = Number(process.env.BENCH_SEED ?? 12345);
 const TICK_S = 0.01; // /proc clock ticks (USER_HZ = 100 on Linux)
 const BASELINE = path.join(BENCH, "baseline.json");
 
-// name: [port service, path, requests per sample, streamed?, extra chat fields]; each sample is
-// ~1-3 s of CPU, so the 10 ms clock tick is well under 1 % of it.
-const STREAMING = {
-  bare: ["bare", "/", 60, true],
-  jsTransform: ["js", "/", 30, true],
-  pythonPassThrough: ["direct", "/?stream=1", 60, true],
-  worker: ["worker", "/v1/chat/completions", 40, true],
-  // A stop sequence whose first letter is in every event (" wordN"): this went through Python per
-  // event until the splice learnt to pass on text that holds no stop (docs/performance.md).
-  workerPython: ["worker", "/v1/chat/completions", 10, true, { stop: ["wordless"] }],
-  workerResponses: ["worker", "/v1/responses", 40, true],
-};
-const PER_REQUEST = {
-  direct: ["direct", "/", 200, false],
-  chat: ["worker", "/v1/chat/completions", 200, false],
-};
+const CHAT = "/v1/chat/completions";
+const RESPONSES = "/v1/responses";
+const QWEN3 = "@cf/qwen/qwen3-30b-a3b-fp8"; // OpenAI-shaped events, tools, reasoning
+const CHAT_TOOLS = [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }];
+const RESPONSES_TOOLS = [{ type: "function", name: "f", parameters: { type: "object", properties: {} } }];
 
+// What the Worker is measured on: [label, upstream shape (bench/workers/fake-ai.mjs), route,
+// request fields]. Each is compared, within the round, with the bare pass-through and the
+// JavaScript one-stage transform streaming the same upstream shape.
+const CASES = {
+  native: ["native text", "native", CHAT, {}],
+  thought: ["native thought (inside <think>, qwq-32b)", "native", CHAT, { model: "@cf/qwen/qwq-32b" }],
+  openai: ["OpenAI content, logprobs/finish_reason null", "openai", CHAT, { model: QWEN3 }],
+  compact: ["OpenAI content, compact (no logprobs/finish_reason)", "compact", CHAT, { model: QWEN3 }],
+  logprobs: ["OpenAI content, logprobs given", "logprobs", CHAT, { model: QWEN3 }],
+  reordered: ["OpenAI content, other field order", "reordered", CHAT, { model: QWEN3 }],
+  reasoning: ["OpenAI reasoning_content, compact", "reasoning", CHAT, { model: QWEN3 }],
+  nativeFragments: ["tool-call argument fragments, native", "nativeFragments", CHAT, { tools: CHAT_TOOLS }],
+  fragments: ["tool-call argument fragments, OpenAI-shaped", "fragments", CHAT, { model: QWEN3, tools: CHAT_TOOLS }],
+  stopNever: ["native text, a stop that never starts", "native", CHAT, { stop: ["@@never@@"] }],
+  stopLetter: ["native text holding a stop's first letter", "native", CHAT, { stop: ["wordless"] }],
+  stopHeld: ["native text ending with a stop's start (held)", "held", CHAT, { stop: ["<|end|>"] }],
+  escapes: ["native text with escapes, a stop", "escapes", CHAT, { stop: ["@@never@@"] }],
+  crlf: ["native text, CRLF-framed", "crlf", CHAT, {}],
+  pretty: ["native text, pretty-printed (data: per field)", "pretty", CHAT, {}],
+  responsesNative: ["Responses: native text", "native", RESPONSES, {}],
+  responsesCompact: ["Responses: OpenAI content, compact", "compact", RESPONSES, { model: QWEN3 }],
+  responsesReasoning: ["Responses: OpenAI reasoning, compact", "reasoning", RESPONSES, { model: QWEN3 }],
+  responsesFragments: [
+    "Responses: OpenAI argument fragments",
+    "fragments",
+    RESPONSES,
+    { model: QWEN3, tools: RESPONSES_TOOLS },
+  ],
+};
+const SHAPES = [...new Set(Object.values(CASES).map(([, shape]) => shape))];
+
+/** A request spec: [service, path, streamed, body fields]. */
+const streamingVariants = () => ({
+  ...Object.fromEntries(SHAPES.map((s) => [`bare:${s}`, ["bare", `/?shape=${s}`, true]])),
+  ...Object.fromEntries(SHAPES.map((s) => [`js:${s}`, ["js", `/?shape=${s}`, true]])),
+  pythonPassThrough: ["direct", "/?stream=1", true],
+  ...Object.fromEntries(
+    Object.entries(CASES).map(([name, [, shape, route, fields]]) => [`worker:${name}`, ["worker", route, true, { shape, ...fields }]]),
+  ),
+});
+// Non-streamed, from the cheapest answer up: where a Python Worker's per-request CPU goes.
+const PER_REQUEST = {
+  jsHello: ["bare", "/hello", false],
+  jsDirect: ["bare", "/json", false],
+  onFetchHello: ["onFetch", "/hello", false],
+  pythonHello: ["direct", "/hello", false],
+  direct: ["direct", "/", false],
+  chat: ["worker", CHAT, false, {}],
+};
+// Each sample is sized to about this much wall time (from the warm-up), so the 10 ms CPU tick
+// stays about 1 % of it.
+const SAMPLE_S = Number(process.env.BENCH_SAMPLE_S ?? 0.6);
+
+const SPLICE = "bridge/sse_splice.mjs";
 const q = JSON.stringify; // a capnp text string literal is a JSON string literal
 let configDir; // `embed` paths are relative to the config file (absolute ones to import paths)
 const embed = (file) => `embed ${q(path.relative(configDir, file))}`;
@@ -66,11 +114,15 @@ function freePort() {
   });
 }
 
+/** workerd's config (capnp text) serving the Workers named in `ports`, each on its port. */
 async function workerdConfig(ports) {
   const config = await readWranglerConfig(path.join(ROOT, "wrangler.toml"));
   const date = config.raw.compatibility_date;
   const pythonFlags = localCompatFlags(config.raw.compatibility_flags ?? []).flags;
+  // The bench's own Python Workers: the SDK's defaults, whatever the Worker's config adds.
+  const sdkFlags = localCompatFlags(["python_workers"]).flags;
   const ai = '(name = "AI", wrapped = (moduleName = "bench:fake-ai"))';
+  const keys = '(name = "API_KEYS", text = "sk-bench")';
   const module = ({ name, type, path: file }) => {
     const field = { python: "pythonModule", esm: "esModule", buffer: "data", text: "text" }[type];
     return `(name = ${q(name)}, ${field} = ${embed(file)})`;
@@ -78,23 +130,43 @@ async function workerdConfig(ports) {
   const worker = (modules, flags, bindings) =>
     `(modules = [${modules.join(", ")}], compatibilityDate = ${q(date)}, ` +
     `compatibilityFlags = [${flags.map(q).join(", ")}], bindings = [${bindings.join(", ")}])`;
+  /** A Python Worker of one bench module, with the SDK. */
+  const python = (main, flags = []) =>
+    worker(
+      [
+        module({ name: main, type: "python", path: path.join(BENCH, "workers", main) }),
+        ...workerModules(config)
+          .filter((m) => m.name.startsWith("python_modules/"))
+          .map(module),
+      ],
+      [...sdkFlags, ...flags],
+      [ai],
+    );
   const services = {
     bare: worker([module({ name: "bare.mjs", type: "esm", path: path.join(BENCH, "workers", "bare.mjs") })], [], [ai]),
     js: worker([module({ name: "js.mjs", type: "esm", path: path.join(BENCH, "workers", "js-transform.mjs") })], [], [ai]),
-    direct: worker(
-      workerModules(config)
-        .filter((m) => m.name.startsWith("python_modules/"))
-        .map(module)
-        .toSpliced(0, 0, module({ name: "direct.py", type: "python", path: path.join(BENCH, "workers", "direct.py") })),
+    direct: python("direct.py"),
+    // Module-level handlers need this flag since 2025-08 (Cloudflare changelog 2025-08-14).
+    onFetch: python("on_fetch.py", ["disable_python_no_global_handlers"]),
+    worker: worker(workerModules(config).map(module), pythonFlags, [ai, keys]),
+    // The same Worker with bridge/sse_splice.mjs wrapped to count calls into Python.
+    counted: worker(
+      workerModules(config).flatMap((m) =>
+        m.name === SPLICE
+          ? [
+              module({ ...m, path: path.join(BENCH, "workers", "counted-splice.mjs") }),
+              module({ ...m, name: SPLICE.replace(".mjs", "_real.mjs") }),
+            ]
+          : [module(m)],
+      ),
       pythonFlags,
-      [ai],
+      [ai, keys],
     ),
-    worker: worker(workerModules(config).map(module), pythonFlags, [ai, '(name = "API_KEYS", text = "sk-bench")']),
   };
   return [
     'using Workerd = import "/workerd/workerd.capnp";',
     "const config :Workerd.Config = (",
-    `  services = [${Object.entries(services).map(([n, w]) => `(name = ${q(n)}, worker = ${w})`).join(",\n    ")}],`,
+    `  services = [${Object.keys(ports).map((n) => `(name = ${q(n)}, worker = ${services[n]})`).join(",\n    ")}],`,
     `  sockets = [${Object.entries(ports).map(([n, p]) => `(name = ${q(n)}, address = "127.0.0.1:${p}", http = (), service = ${q(n)})`).join(",\n    ")}],`,
     `  extensions = [(modules = [(name = "bench:fake-ai", esModule = ${embed(path.join(BENCH, "workers", "fake-ai.mjs"))}, internal = true)])],`,
     ");",
@@ -109,22 +181,29 @@ function cpuTicks(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function request(port, [, urlPath, , streamed, extra], firstByte) {
-  const chat = urlPath.startsWith("/v1/");
+/** The request `spec` (see `streamingVariants`) to `port`; resolves with the body's text if
+ * `keep`. Pushes the time to the first body chunk onto `firstByte`. */
+async function request(port, [, urlPath, streamed, fields], firstByte = null, keep = false) {
+  const api = urlPath.startsWith("/v1/");
+  let body;
+  if (api) {
+    const { shape = "native", ...rest } = fields;
+    const said = `bench:${shape}`;
+    body = JSON.stringify({
+      model: "gpt-4o-mini",
+      ...(urlPath === RESPONSES ? { input: said, store: false } : { messages: [{ role: "user", content: said }] }),
+      stream: streamed,
+      ...rest,
+    });
+  }
   const t0 = performance.now();
   const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
-    method: chat ? "POST" : "GET",
-    headers: chat ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
-    body: chat
-      ? JSON.stringify({
-          model: "gpt-4o-mini",
-          ...(urlPath === "/v1/responses" ? { input: "Hi" } : { messages: [{ role: "user", content: "Hi" }] }),
-          stream: streamed,
-          ...extra,
-        })
-      : undefined,
+    method: api ? "POST" : "GET",
+    headers: api ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
+    body,
   });
   if (response.status !== 200) throw new Error(`${urlPath}: ${response.status} ${await response.text()}`);
+  if (keep) return response.text();
   const reader = response.body.getReader();
   let first = true;
   for (;;) {
@@ -133,42 +212,125 @@ async function request(port, [, urlPath, , streamed, extra], firstByte) {
       firstByte?.push(performance.now() - t0);
       first = false;
     }
-    if (done) return;
+    if (done) return null;
   }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function main() {
-  const names = ["bare", "js", "direct", "worker"];
-  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
+/** workerd serving the Workers named in `ports`, and a way to stop it. */
+async function serve(ports, extraArgs = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workerd-"));
   configDir = dir;
   const configPath = path.join(dir, "config.capnp");
   fs.writeFileSync(configPath, await workerdConfig(ports));
-  const t0 = performance.now();
   const workerd = spawn(
     require("workerd").default,
-    ["serve", "--experimental", `--pyodide-bundle-disk-cache-dir=${path.join(ROOT, ".cache", "pyodide-bundle")}`, configPath],
-    { stdio: ["ignore", "inherit", "inherit"] },
+    [
+      "serve",
+      "--experimental",
+      `--pyodide-bundle-disk-cache-dir=${path.join(ROOT, ".cache", "pyodide-bundle")}`,
+      ...extraArgs,
+      configPath,
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] }, // stdout: the Worker's request log lines
   );
-  const stop = () => workerd.exitCode === null && workerd.kill("SIGTERM");
+  const stop = () => {
+    if (workerd.exitCode === null) workerd.kill("SIGTERM");
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   process.on("exit", stop);
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+  return { workerd, stop, exited: new Promise((resolve) => workerd.on("exit", resolve)) };
+}
 
-  // Python Workers import their modules on the first request; warm every variant up.
+/** Waits until `spec` on `port` answers 200; the seconds since `t0`. */
+async function firstResponse(port, spec, workerd, t0) {
   for (;;) {
     try {
-      await request(ports.worker, PER_REQUEST.chat);
-      break;
-    } catch {
-      if (workerd.exitCode !== null) throw new Error("workerd exited");
-      await sleep(200);
+      await request(port, spec);
+      return (performance.now() - t0) / 1000;
+    } catch (e) {
+      if (workerd.exitCode !== null) throw new Error(`workerd exited (${e.message})`);
+      await sleep(50);
     }
   }
+}
+
+// The Worker's streamed requests, counting calls into Python (bench/workers/counted-splice.mjs).
+async function pythonCalls(port) {
+  const calls = {};
+  for (const [name, [, shape, route, fields]] of Object.entries(CASES)) {
+    const text = await request(port, ["counted", route, true, { shape, ...fields }], null, true);
+    const match = /^: python-calls (\d+)$/m.exec(text);
+    if (!match) throw new Error(`${name}: no call count in the stream`);
+    calls[name] = Number(match[1]);
+  }
+  return calls;
+}
+
+/** Start-up, each in a fresh workerd serving one Python Worker: seconds from spawning workerd to
+ * the first 200, for a Worker importing only the SDK and for this Worker, importing at start and
+ * restoring a dedicated memory snapshot (what production does on a cold start). */
+async function startup(repeat) {
+  const runs = { sdkImport: [], workerImport: [], sdkSnapshot: [], workerSnapshot: [] };
+  const snapshots = fs.mkdtempSync(path.join(os.tmpdir(), "bench-snapshots-"));
+  const once = async (service, spec, snapshotArgs) => {
+    const port = await freePort();
+    const t0 = performance.now();
+    const { workerd, stop, exited } = await serve({ [service]: port }, snapshotArgs);
+    try {
+      return await firstResponse(port, spec, workerd, t0);
+    } finally {
+      stop();
+      await exited;
+    }
+  };
+  try {
+    for (const [sdk, service, spec] of [
+      [true, "direct", PER_REQUEST.direct],
+      [false, "worker", PER_REQUEST.chat],
+    ]) {
+      const dir = path.join(snapshots, service);
+      fs.mkdirSync(dir);
+      await once(service, spec, [`--python-snapshot-dir=${dir}`, "--python-save-snapshot"]);
+      if (!fs.existsSync(path.join(dir, "snapshot.bin"))) throw new Error(`${service}: no snapshot saved`);
+      for (let i = 0; i < repeat; i++) {
+        runs[sdk ? "sdkImport" : "workerImport"].push(await once(service, spec, []));
+        runs[sdk ? "sdkSnapshot" : "workerSnapshot"].push(
+          await once(service, spec, [`--python-snapshot-dir=${dir}`, "--python-load-snapshot=snapshot.bin"]),
+        );
+      }
+    }
+  } finally {
+    fs.rmSync(snapshots, { recursive: true, force: true });
+  }
+  const figures = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Number(median(v).toFixed(2))]));
+  figures.importOverSdk = Number((figures.workerImport / figures.sdkImport).toFixed(2));
+  figures.snapshotOverSdk = Number((figures.workerSnapshot / figures.sdkSnapshot).toFixed(2));
+  return figures;
+}
+
+async function main() {
+  const names = ["bare", "js", "direct", "onFetch", "worker", "counted"];
+  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
+  const t0 = performance.now();
+  const { workerd, stop } = await serve(ports);
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+
+  // Python Workers import their modules on the first request.
+  await firstResponse(ports.worker, PER_REQUEST.chat, workerd, t0);
+  await firstResponse(ports.counted, PER_REQUEST.chat, workerd, t0);
   const startS = (performance.now() - t0) / 1000;
-  const variants = { ...STREAMING, ...PER_REQUEST };
-  for (const spec of Object.values(variants)) for (let i = 0; i < 5; i++) await request(ports[spec[0]], spec);
+  const streaming = streamingVariants();
+  const variants = { ...streaming, ...PER_REQUEST };
+  const counts = {};
+  for (const [name, spec] of Object.entries(variants)) {
+    await request(ports[spec[0]], spec);
+    const w0 = performance.now();
+    for (let i = 0; i < 3; i++) await request(ports[spec[0]], spec);
+    counts[name] = Math.max(3, Math.round(SAMPLE_S / ((performance.now() - w0) / 3000)));
+  }
+  const calls = await pythonCalls(ports.counted);
 
   await sleep(500);
   const idle0 = cpuTicks(workerd.pid);
@@ -177,7 +339,7 @@ async function main() {
   const idlePerS = (cpuTicks(workerd.pid) - idle0) / ((performance.now() - idleT0) / 1000);
 
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const firstByte = Object.fromEntries(Object.keys(STREAMING).map((k) => [k, []]));
+  const firstByte = Object.fromEntries(Object.keys(streaming).map((k) => [k, []]));
   const rounds = [];
   const order = Object.keys(variants);
   let seed = SEED;
@@ -190,19 +352,27 @@ async function main() {
     const round = {};
     for (const name of order) {
       const spec = variants[name];
-      const [service, , count, streamed] = spec;
+      const streamed = spec[2];
       const c0 = cpuTicks(workerd.pid);
       const w0 = performance.now();
-      for (let i = 0; i < count; i++) await request(ports[service], spec, streamed ? firstByte[name] : null);
+      for (let i = 0; i < counts[name]; i++) await request(ports[spec[0]], spec, streamed ? firstByte[name] : null);
       const wallS = (performance.now() - w0) / 1000;
       const cpuS = Math.max(0, (cpuTicks(workerd.pid) - c0 - idlePerS * wallS) * TICK_S);
-      round[name] = (cpuS * 1e6) / (count * (streamed ? EVENTS : 1)); // µs per event / request
+      round[name] = (cpuS * 1e6) / (counts[name] * (streamed ? EVENTS : 1)); // µs per event / request
       samples[name].push(round[name]);
     }
     rounds.push(round);
+    process.stderr.write(`round ${r + 1}/${ROUNDS}\n`);
   }
   stop();
 
+  const ratio = (of, to) => Number(median(rounds.map((r) => r[of] / r[to])).toFixed(2));
+  const perCase = (name, [, shape]) => ({
+    us: Number(median(samples[`worker:${name}`]).toFixed(1)),
+    overJs: ratio(`worker:${name}`, `js:${shape}`),
+    overBare: ratio(`worker:${name}`, `bare:${shape}`),
+    pythonCalls: calls[name],
+  });
   const result = {
     workerd: require("workerd/package.json").version,
     pyodide: require("pyodide/package.json").version,
@@ -210,66 +380,103 @@ async function main() {
     rounds: ROUNDS,
     startupS: Number(startS.toFixed(2)),
     idleTicksPerS: Number(idlePerS.toFixed(3)),
-    usPerEvent: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(samples[k]).toFixed(3))])),
+    shapes: Object.fromEntries(Object.entries(CASES).map(([name, c]) => [name, perCase(name, c)])),
+    usPerEvent: Object.fromEntries(
+      ["bare:native", "js:native", "pythonPassThrough"].map((k) => [k, Number(median(samples[k]).toFixed(1))]),
+    ),
     usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, Number(median(samples[k]).toFixed(1))])),
     ratios: {
-      workerOverJsTransform: Number(median(rounds.map((r) => r.worker / r.jsTransform)).toFixed(2)),
-      workerOverBare: Number(median(rounds.map((r) => r.worker / r.bare)).toFixed(2)),
-      workerOverPythonPassThrough: Number(median(rounds.map((r) => r.worker / r.pythonPassThrough)).toFixed(2)),
-      pythonPathOverWorker: Number(median(rounds.map((r) => r.workerPython / r.worker)).toFixed(2)),
-      responsesOverJsTransform: Number(median(rounds.map((r) => r.workerResponses / r.jsTransform)).toFixed(2)),
-      chatOverDirect: Number(median(rounds.map((r) => r.chat / r.direct)).toFixed(2)),
+      workerOverPythonPassThrough: ratio("worker:native", "pythonPassThrough"),
+      chatOverDirect: ratio("chat", "direct"),
     },
-    firstByteMs: Object.fromEntries(Object.keys(STREAMING).map((k) => [k, Number(median(firstByte[k]).toFixed(2))])),
+    firstByteMs: Object.fromEntries(
+      ["bare:native", "js:native", "pythonPassThrough", "worker:native", "worker:responsesNative"].map((k) => [
+        k,
+        Number(median(firstByte[k]).toFixed(2)),
+      ]),
+    ),
   };
+  if (!process.argv.includes("--no-startup")) result.startup = await startup(Number(process.env.BENCH_STARTUPS ?? 2));
   report(result);
   if (process.argv.includes("--save")) {
     fs.writeFileSync(BASELINE, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`saved ${path.relative(process.cwd(), BASELINE)}`);
   }
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 // Issue 17's targets, by figure: the largest value that meets each (docs/performance.md).
 const TARGETS = {
-  ratios: { workerOverJsTransform: 1.0, responsesOverJsTransform: 1.0, workerOverBare: 1.5 },
+  shapes: { overJs: 1.0, overBare: 1.5 },
   usPerRequest: { chat: 1500 },
-  firstByteMs: { worker: 2.0 },
+  firstByteMs: { "worker:native": 2.0 },
+  startup: { importOverSdk: 1.3 },
 };
+
+/** ` (baseline x, +d%)` against the saved figure, if there is one. */
+function delta(value, old) {
+  if (old === undefined || old === null) return "";
+  const change = old ? ` ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%` : "";
+  return `  (baseline ${old}${change})`;
+}
+
+const goal = (value, target) => (target === undefined ? "" : `  <= ${target}: ${value <= target ? "met" : "MISSED"}`);
 
 function report(result) {
   const baseline = fs.existsSync(BASELINE) ? JSON.parse(fs.readFileSync(BASELINE, "utf8")) : null;
-  const row = (label, value, old, target) => {
-    const delta = old ? `  (baseline ${old}, ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%)` : "";
-    const goal = target === undefined ? "" : `  target <= ${target}: ${value <= target ? "met" : "missed"}`;
-    console.log(`  ${label.padEnd(52)}${String(value).padStart(9)}${delta}${goal}`);
-  };
+  const row = (label, value, old, target) =>
+    console.log(`  ${label.padEnd(56)}${String(value).padStart(9)}${delta(value, old)}${goal(value, target)}`);
   const labels = {
-    bare: "bare JS pass-through",
-    jsTransform: "JS one-stage TransformStream (same SSE rewrite)",
+    "bare:native": "bare JS pass-through, native text",
+    "js:native": "JS one-stage TransformStream, native text",
     pythonPassThrough: "Python Worker passing the stream through",
-    worker: "this Worker, streamed chat",
-    workerPython: "this Worker, a stop starting in every event",
-    workerResponses: "this Worker, streamed /v1/responses",
-    direct: "Python Worker that only calls env.AI.run",
+    jsHello: "JS Worker answering a constant",
+    jsDirect: "JS Worker answering env.AI.run's JSON",
+    onFetchHello: "Python on_fetch function answering a constant",
+    pythonHello: "Python WorkerEntrypoint answering a constant",
+    direct: "Python WorkerEntrypoint answering env.AI.run's JSON",
     chat: "this Worker, POST /v1/chat/completions",
-    workerOverJsTransform: "this Worker / JS TransformStream",
-    workerOverBare: "this Worker / bare pass-through",
-    workerOverPythonPassThrough: "this Worker / Python pass-through",
-    pythonPathOverWorker: "with a stop / without (this Worker)",
-    responsesOverJsTransform: "streamed /v1/responses / JS TransformStream",
+    workerOverPythonPassThrough: "this Worker / Python pass-through, native text",
     chatOverDirect: "chat / env.AI.run-only Python Worker",
+    "worker:native": "this Worker, streamed chat",
+    "worker:responsesNative": "this Worker, streamed /v1/responses",
+    sdkImport: "SDK-only Python Worker, importing at start",
+    workerImport: "this Worker, importing at start",
+    sdkSnapshot: "SDK-only Python Worker, restoring its snapshot",
+    workerSnapshot: "this Worker, restoring its snapshot (as production)",
+    importOverSdk: "this Worker / SDK-only, importing",
+    snapshotOverSdk: "this Worker / SDK-only, restoring",
   };
   console.log(
     `workerd ${result.workerd}, Pyodide ${result.pyodide}, ${result.cpus} CPUs, ${result.rounds} rounds; ` +
-      `all four Workers served in ${result.startupS} s; idle ${result.idleTicksPerS} ticks/s subtracted`,
+      `all Workers served in ${result.startupS} s; idle ${result.idleTicksPerS} ticks/s subtracted`,
   );
+  console.log(
+    `Streaming, per upstream shape (${EVENTS}-event streams): workerd CPU µs per event; within-round ratios to ` +
+      "the JS one-stage transform and to the bare pass-through of the same upstream; calls into Python per stream",
+  );
+  console.log(`  ${"".padEnd(56)}${"µs".padStart(7)}${"× JS".padStart(7)}${"× bare".padStart(8)}${"calls".padStart(7)}`);
+  for (const [name, [label]] of Object.entries(CASES)) {
+    const { us, overJs, overBare, pythonCalls } = result.shapes[name];
+    const old = baseline?.shapes?.[name];
+    const met = (value, target) => (value <= target ? " " : "!");
+    console.log(
+      `  ${label.padEnd(56)}${String(us).padStart(7)}${String(overJs).padStart(6)}${met(overJs, TARGETS.shapes.overJs)}` +
+        `${String(overBare).padStart(7)}${met(overBare, TARGETS.shapes.overBare)}${String(pythonCalls).padStart(7)}` +
+        (old ? `  (baseline ${old.us} µs, ×JS ${old.overJs}, ×bare ${old.overBare}, ${old.pythonCalls} calls)` : ""),
+    );
+  }
+  for (const key of ["overJs", "overBare"]) {
+    const worst = Math.max(...Object.values(result.shapes).map((s) => s[key]));
+    row(`worst shape, ${key === "overJs" ? "× JS one-stage transform" : "whole request × bare pass-through"}`, worst, undefined, TARGETS.shapes[key]);
+  }
   for (const [title, key] of [
-    [`Streaming: workerd CPU µs per upstream event (${EVENTS}-event streams), medians`, "usPerEvent"],
+    ["References: workerd CPU µs per upstream event, medians", "usPerEvent"],
     ["Non-streaming: workerd CPU µs per request, medians", "usPerRequest"],
     ["Within-round ratios, medians", "ratios"],
     ["Time to first byte, ms, medians", "firstByteMs"],
+    ["Start-up: s from spawning workerd to the first 200 (one Python Worker per process), medians", "startup"],
   ]) {
+    if (!result[key]) continue;
     console.log(title);
     for (const [k, v] of Object.entries(result[key])) {
       row(labels[k] ?? k, v, baseline?.[key]?.[k], TARGETS[key]?.[k]);

@@ -1,10 +1,13 @@
-"""The Python baseline for `make bench`: one `env.AI.run` per request, nothing else.
+"""The Python baselines for `make bench`: one `env.AI.run` per request, nothing else.
 
 `?stream=1` returns the upstream stream as the body (Python pass-through), otherwise the JSON.
+`/hello` skips the binding and answers a JS `Response` built directly: what any request to a
+Python Worker costs before its own code runs.
 """
 
 from typing import Any
 
+from js import Response as JsResponse
 from workers import Response, WorkerEntrypoint
 
 
@@ -12,7 +15,10 @@ class Default(WorkerEntrypoint):
     """One `env.AI.run` per request."""
 
     async def fetch(self, request: Any) -> Any:
-        stream = "stream=1" in str(request.url)
+        url = str(request.url)
+        if url.endswith("/hello"):
+            return JsResponse.new("ok")
+        stream = "stream=1" in url
         model = "@cf/meta/llama-3.1-8b-instruct-fast"
         result = await self.env.AI.run(model, {"prompt": "hi", "stream": stream})
         if stream:
