@@ -51,13 +51,14 @@ def test_startup_log_names_the_runtime_and_every_local_difference(worker):
     flags = re.search(r"^Compatibility flags: (.*)$", logs, re.M).group(1).split(", ")
     assert flags == [
         "python_workers",
+        "disable_python_no_global_handlers",
         "python_workers_development",
         "no_python_workers_20250116",
         "no_python_workers_314",
         "python_dedicated_snapshot",
     ]
     local_only = re.findall(r"^  local only: (\S+) \((.+)\)$", logs, re.M)
-    assert [flag for flag, _ in local_only] == flags[1:]
+    assert [flag for flag, _ in local_only] == flags[2:]
     assert all(why for _, why in local_only)
     assert re.search(
         r"^Bindings: .*\bIMAGES\b.*\bAI\b.*from the process environment: API_KEYS", logs, re.M
