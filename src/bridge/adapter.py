@@ -35,6 +35,7 @@ from core.exchange import (
     FormInput,
     NumberedTransform,
     Reply,
+    StoppingTransform,
     StoredObject,
     StreamBody,
     StreamInput,
@@ -390,23 +391,29 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform, idle
     others (whole events, as bytes), the end and failures, through one callable that JS
     destroys when it is done. `control.mode` follows `transform.mode`; it changes a few times
     per stream at most, and `control.callKey`/`control.call` follow `transform.open_call` (the
-    tool call whose argument fragments JS may write). A `NumberedTransform` also hears what
-    was spliced (`SPLICED`) and keeps `control.sequence` and `control.head` current after each
-    call. Per stream this costs a handful of crossings: each is several µs.
+    tool call whose argument fragments JS may write). A `StoppingTransform` keeps
+    `control.held` current too, and settles what JS's matching of the stops changed when a call
+    brings it (a third argument). A `NumberedTransform` also hears what was spliced (`SPLICED`)
+    and keeps `control.sequence` and `control.head` current after each call. Per stream this
+    costs a handful of crossings: each is several µs.
     """
     head = transform.feed(b"")  # the role chunk, sent before the upstream says anything
     mode = transform.mode
     control = js.Object.new()
     control.mode = mode
     numbered = isinstance(transform, NumberedTransform)
+    stopping = isinstance(transform, StoppingTransform)
     delta_head = None
     call = None
+    held = None
 
     def follow() -> None:
-        nonlocal delta_head, call
+        nonlocal delta_head, call, held
         if (now := transform.open_call) != call:
             call = now
             control.callKey, control.call = now or (None, None)
+        if stopping and (text := transform.held) != held:
+            held = control.held = text
         if not numbered:
             return
         control.sequence = transform.sequence
@@ -416,8 +423,10 @@ def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform, idle
 
     follow()
 
-    def python(kind: int, value: Any) -> Any:
+    def python(kind: int, value: Any, state: Any = None) -> Any:
         nonlocal mode
+        if state is not None:
+            transform.settle(state.to_bytes())
         if kind == chatstream.SPLICED:
             transform.absorb(value.to_bytes())
             return None

@@ -10,11 +10,13 @@
 //   orders, no `logprobs`, escapes): when all it says is content, reasoning or a fragment of the
 //   arguments of the tool call Python opened last, the chunks are written here with
 //   `JSON.stringify`, which writes strings as Python's `core.exchange.dumps` does.
-// Every other event (role, new tool calls, usage, finish reasons, tags, `[DONE]`, errors, text
-// where a stop starts) goes to `ChatStream.feed` in order, whole, and the stream's end and
-// failures are Python's too. `ChatStream.mode` says what may be spliced; Python sets
-// `control.mode` whenever it changes. CRLF line ends are framed here as Python reads them
-// (each CRLF as LF). bridge/adapter.py sets this up; no policy lives here.
+// Content is cut at the stop sequences here too, as `ChatStream._content` cuts it: the start of
+// a stop that ends an event is held back here until later text settles it.
+// Every other event (role, new tool calls, usage, finish reasons, tags, `[DONE]`, errors) goes
+// to `ChatStream.feed` in order, whole, and the stream's end and failures are Python's too.
+// `ChatStream.mode` says what may be spliced; Python sets `control.mode` whenever it changes.
+// CRLF line ends are framed here as Python reads them (each CRLF as LF). bridge/adapter.py sets
+// this up; no policy lives here.
 // A Responses stream (`mapping.responses_stream.ResponsesStream`) numbers its events: there the
 // text of a content delta is spliced as an `output_text.delta` event carrying the next sequence
 // number, and Python hears what was spliced before anything else.
@@ -256,16 +258,42 @@ function fragment(calls, said) {
   return true;
 }
 
-/** Whether `ChatStream._content`, holding nothing back, passes `text` on whole: no stop
- * sequence is in it and none starts at its end (`_longest_prefix_tail`). */
-function stopless(text, stops) {
+/**
+ * What `ChatStream._content` makes of `text` (the held-back text and the new) under `stops`:
+ * returns the text to pass on, and `found` gets `[held, stopped]` after it. Cut before the
+ * earliest stop (`chat.apply_stops`; where several start at once, the cut is the same), else
+ * the longest end of `text` that starts some stop is held back (`_longest_prefix_tail`).
+ *
+ * Python counts code points and JavaScript UTF-16 units, yet for well-formed text and stops
+ * (a request with a lone surrogate is refused, content is spliced here only if well-formed, and
+ * held text is the start of a stop) both find the same strings: where a stop occurs, or a
+ * prefix of it ends the text, the match starts on the stop's first unit (never a low
+ * surrogate) and ends on the stop's or the text's last (never a high one), so on whole
+ * characters. Both cut and hold the same characters, astral ones included.
+ */
+function applyStops(text, stops, found) {
+  let cut = -1;
   for (const stop of stops) {
-    if (text.includes(stop)) return false;
-    for (let size = Math.min(stop.length - 1, text.length); size > 0; size--) {
-      if (stop.startsWith(text.slice(text.length - size))) return false;
+    const at = text.indexOf(stop);
+    if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+  }
+  if (cut !== -1) {
+    found[0] = "";
+    found[1] = true;
+    return text.slice(0, cut);
+  }
+  let keep = 0;
+  for (const stop of stops) {
+    for (let size = Math.min(stop.length - 1, text.length); size > keep; size--) {
+      if (text.startsWith(stop.slice(0, size), text.length - size)) {
+        keep = size;
+        break;
+      }
     }
   }
-  return true;
+  found[0] = text.slice(text.length - keep);
+  found[1] = false;
+  return text.slice(0, text.length - keep);
 }
 
 /** Python's `len` of a well-formed string: code points, not UTF-16 units. */
@@ -304,11 +332,13 @@ function join(first, second) {
  * of named strings: `head` is sent first (the role chunk); a native event's JSON string literal
  * goes between `contentHead` (or `reasoningHead`) and `tail`; an OpenAI-shaped event's choices
  * after `chunkHead` (empty: that shape is not spliced); content holding a byte of
- * `stopTriggers` is not spliced as bytes, and parsed content that may hold the start of one of
- * the `stops` not at all (`chatstream.SpliceHeads`). With `control.sequence` set (a
- * numbered stream), the literal of a text delta (content in a message, mode SPLICE; thought in
- * a reasoning item, mode REASON) goes between `control.head` (the next sequence number in place
- * of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and
+ * `stopTriggers` is not spliced as bytes but parsed, and cut here at the `stops`
+ * (`chatstream.SpliceHeads`). `control.held` is the text held back against them as Python last
+ * left it (`ChatStream.held`); what matching here changes (that text, a stop found) Python
+ * hears with its next call, as a third argument (`ChatStream.settle`). With `control.sequence`
+ * set (a numbered stream), the literal of a text delta (content in a message, mode SPLICE;
+ * thought in a reasoning item, mode REASON) goes between `control.head` (the next sequence
+ * number in place of its NUL) and `control.tail`, and Python keeps them current. `control.callKey` and
  * `control.call` are the tool call Python opened last (`ChatStream.open_call`): fragments of
  * its arguments are written here.
  */
@@ -321,7 +351,7 @@ export function transcode(source, python, control, heads) {
     triggers = new Uint8Array(256);
     for (let i = 0; i < stopTriggers.length; i++) triggers[stopTriggers.charCodeAt(i)] = 1;
   }
-  const stopList = Array.from(stops ?? []); // parsed text is held against the stops themselves
+  const stopList = Array.from(stops ?? []);
   const contentOpen = encoder.encode(contentHead);
   const reasoningOpen = encoder.encode(reasoningHead);
   const tailBytes = encoder.encode(tail);
@@ -344,8 +374,15 @@ export function transcode(source, python, control, heads) {
   let numberTail = null;
   const splicedRanges = [];
   let splicedCount = 0;
+  // Content is matched against the stops here while the mode is SPLICE: `held` is the text held
+  // back (Python's when it was the last to match), `told` whether Python knows what it and the
+  // mode are now.
+  let held = "";
+  let told = true;
+  const found = ["", false]; // what matching one event's content leaves: held text, stopped
   const follow = () => {
     mode = control.mode; // Python sets it when it changes
+    if (stopList.length) held = control.held;
     if (control.call && control.callKey !== callKey) {
       callKey = control.callKey;
       const at = control.call.indexOf("\0");
@@ -447,9 +484,18 @@ export function transcode(source, python, control, heads) {
     python(SPLICED, out);
   };
 
+  /** `python(kind, value)`, first telling Python what matching the stops here changed: `\x01`
+   * for a stop found, else `\x00` and the held-back text (`ChatStream.settle`). */
+  const ask = (kind, value) => {
+    if (told) return python(kind, value);
+    told = true;
+    const state = mode === STOPPED ? Uint8Array.of(1) : join(Uint8Array.of(0), encoder.encode(held));
+    return python(kind, value, state);
+  };
+
   const toPython = (bytes) => {
     report();
-    emit(python(FEED, bytes));
+    emit(ask(FEED, bytes));
     follow();
   };
 
@@ -482,12 +528,13 @@ export function transcode(source, python, control, heads) {
     if (said.call !== undefined && ((numbered ? mode !== CALL : chunkOpen === null) || said.call !== callKey)) {
       return false;
     }
-    // Inside `<think>` content is thought unless it may hold a tag; outside, it is content
-    // unless a stop may start in it; after a stop, it is nothing.
+    // Inside `<think>` content is thought unless it may hold a tag; outside, it is content, cut
+    // at the stops; after a stop, it is nothing.
     const { reasoning } = said;
-    const content = mode === STOPPED ? "" : said.content;
+    let content = mode === STOPPED ? "" : said.content;
     if ((mode === THOUGHT || mode === CALL) && content) return false; // a message is Python's to open
-    if (mode === REASON ? content.includes("<") : !stopless(content, stopList)) return false;
+    if (mode === REASON && content.includes("<")) return false;
+    if (mode === SPLICE && stopList.length && content) content = applyStops(held + content, stopList, found);
     chars = codePoints(reasoning) + codePoints(content);
     open = null;
     shut = null;
@@ -507,6 +554,10 @@ export function transcode(source, python, control, heads) {
     rangeTo = body.length;
     return true;
   };
+
+  /** Whether the text of a JSON string literal `data[from, to)` passes on as content as it is:
+   * nothing is held back, and no byte of it may begin a stop (nor an escape spell one). */
+  const asIs = (data, from, to) => held === "" && free(data, from, to, triggers);
 
   const fragmentKey = [0];
   /** Whether `data[args, end)`, a fragment of the arguments of the call at `fragmentKey`, may
@@ -549,7 +600,7 @@ export function transcode(source, python, control, heads) {
       // stream thought goes on only in a reasoning item.
       const content = keyed === 0;
       const deferred = content
-        ? mode !== SPLICE || !free(data, start, end, triggers)
+        ? mode !== SPLICE || !asIs(data, start, end)
         : numbered && mode !== REASON && mode !== THOUGHT;
       if (deferred || end < start || !plain(data, start, end)) return false;
       open = content ? contentOpen : reasoningOpen;
@@ -569,6 +620,8 @@ export function transcode(source, python, control, heads) {
    * where `ChatStream._spliced` would splice it, else parsed. */
   const classify = (data, from, to) => {
     body = data;
+    found[0] = held;
+    found[1] = false;
     const pad = nativePad(data, from, to);
     if (pad !== -1) {
       const start = from + NATIVE.length;
@@ -577,7 +630,7 @@ export function transcode(source, python, control, heads) {
         return true;
       }
       if (mode === THOUGHT || mode === CALL) return false; // content: a message opens
-      if (mode === REASON ? !tagless(data, start, pad) : !free(data, start, pad, triggers)) {
+      if (mode === REASON ? !tagless(data, start, pad) : !asIs(data, start, pad)) {
         return classifyParsed(data, from, to);
       }
       open = mode === REASON ? reasoningOpen : contentOpen;
@@ -590,7 +643,7 @@ export function transcode(source, python, control, heads) {
     const chat = chunkOpen !== null || numbered; // Python's chat transcoder, not a completion's
     // The chat transcoder copies OpenAI's choices in SPLICE (also under a numbered THOUGHT).
     const at = (mode === SPLICE || mode === THOUGHT) && chat ? deltaChoice(data, from, to, text) : -1;
-    if (at === -1 || !free(data, text[0], to - DELTA_TAIL.length, triggers)) {
+    if (at === -1 || !asIs(data, text[0], to - DELTA_TAIL.length)) {
       return (chat && classifyCompact(data, from, to)) || classifyParsed(data, from, to);
     }
     const shapedChars = to - text[0] - DELTA_TAIL.length; // as `_spliced` counts them
@@ -650,6 +703,11 @@ export function transcode(source, python, control, heads) {
           spliced = mode !== PYTHON && classify(data, from, end);
         }
         if (spliced) {
+          if (found[1] || found[0] !== held) {
+            held = found[0];
+            if (found[1]) mode = STOPPED; // (Python's mode follows when it hears)
+            told = false;
+          }
           if (rangeTo > rangeFrom) {
             splicedChars += chars;
             if (numbered) {
@@ -696,7 +754,7 @@ export function transcode(source, python, control, heads) {
     if (pending !== null && mode !== OVER) toPython(pending);
     pending = null;
     report();
-    emit(python(END, splicedChars));
+    emit(ask(END, splicedChars));
     finish();
   };
   const failed = (message = "The upstream stream failed before it finished.") => {
@@ -704,7 +762,7 @@ export function transcode(source, python, control, heads) {
     // clients see why instead of a cut connection.
     drop();
     report();
-    emit(python(FAIL, message));
+    emit(ask(FAIL, message));
     finish();
   };
   // A stalled upstream must not hold the client forever. One timer per stream, re-armed when

@@ -157,6 +157,20 @@ class NumberedTransform(StreamTransform, Protocol):
     def absorb(self, report: bytes) -> None: ...
 
 
+@runtime_checkable
+class StoppingTransform(StreamTransform, Protocol):
+    """A transform whose content sse_splice.mjs cuts at stop sequences (a chat stream).
+
+    Either side may match content against the stops, and the other adopts the outcome: `held`
+    (the text held back, in case a stop starts there) after each call, and `settle` (what
+    JavaScript's matching changed) before one (`ChatStream.settle`).
+    """
+
+    held: str
+
+    def settle(self, state: bytes) -> None: ...
+
+
 class Ai(Protocol):
     """`env.AI`: returns parsed JSON (dict/list/str/number) or an UpstreamStream."""
 

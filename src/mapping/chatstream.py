@@ -18,8 +18,10 @@ text where a stop sequence may start) goes through `json`. Both paths give the s
 
 In the Worker, sse_splice.mjs splices the same events the same way in JavaScript, and writes
 the chunks for the events `_json_event` reads as only text and argument fragments itself too
-(parsed, where `_content` would pass the text on whole); it hands `feed` the rest. `mode` says
-what it may splice, `open_call` which call's fragments it may write.
+(parsed), cutting content at the stop sequences as `_content` does; it hands `feed` the rest.
+`mode` says what it may splice, `open_call` which call's fragments it may write. Whichever side
+matched content against the stops last, the other adopts the outcome: JavaScript reads `held`
+after each call, and before a call hands `settle` what its own matching changed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from mapping import chat
 DONE = b"data: [DONE]\n\n"
 # `ChatStream.mode`, which sse_splice.mjs follows:
 #   PYTHON  every event goes to `feed`;
-#   SPLICE  content and reasoning events are spliced (content only where `_content` would pass
-#           it on whole: no stop in it, none starting at its end);
+#   SPLICE  content and reasoning events are spliced (content cut at the stops as `_content`
+#           cuts it, the text held back against them in `held`);
 #   OVER    nothing more is read;
 #   REASON  inside `<think>`: native text that cannot hold a tag is spliced as reasoning;
 #   STOPPED after a stop sequence: content says nothing more (thought and tool calls still do);
@@ -73,7 +75,7 @@ class SpliceHeads(NamedTuple):
     reasoning: bytes  # before it, as reasoning_content
     chunk: bytes | None  # before an OpenAI-shaped event's choices (None: not for completions)
     stop_triggers: bytes  # content holding any of these bytes is not spliced as bytes
-    stops: tuple[str, ...] = ()  # parsed content is spliced if it holds no start of one of these
+    stops: tuple[str, ...] = ()  # parsed content is cut at these as `_content` cuts it
 
 
 def _longest_prefix_tail(text: str, markers: tuple[str, ...]) -> int:
@@ -118,7 +120,7 @@ class ChatStream:
         self.include_usage = include_usage
         self.max_tokens = max_tokens
         self.stops = stops
-        self.holdback = ""
+        self.held = ""  # content that may start a stop: said once the next text rules it out
         self.thinking = think_tags
         self.think_pending = ""
         self.text_completion = text_completion
@@ -162,8 +164,19 @@ class ChatStream:
             return PYTHON if self.text_completion or self.think_pending else REASON
         if self.stopped:
             return STOPPED  # (a stop is only looked for after `</think>`)
-        # A held-back start of a stop needs the next text.
-        return PYTHON if self.holdback else SPLICE
+        return SPLICE  # text held back against the stops is sse_splice.mjs's too (`held`)
+
+    @property
+    def _own_mode(self) -> int:
+        """`mode` for `feed`'s own splicing, which cannot put held-back text before what it
+        splices: PYTHON while there is some."""
+        return PYTHON if self.held else self.mode
+
+    def settle(self, state: bytes) -> None:
+        """Adopt what sse_splice.mjs found matching content against the stops since it last
+        called: `\\x01` for a stop, else `\\x00` and the text it holds back (UTF-8)."""
+        self.stopped = state == b"\x01"
+        self.held = state[1:].decode()
 
     def splice_heads(self) -> SpliceHeads:
         """What sse_splice.mjs puts around what it splices."""
@@ -211,15 +224,15 @@ class ChatStream:
             if not text:
                 return
         if self.stops:
-            text = self.holdback + text
+            text = self.held + text
             cut, found = chat.apply_stops(text, self.stops)
             if found:
                 self.stopped = True
-                self.holdback = ""
+                self.held = ""
                 text = cut
             else:
                 keep = _longest_prefix_tail(text, self.stops)
-                self.holdback = text[len(text) - keep :] if keep else ""
+                self.held = text[len(text) - keep :] if keep else ""
                 text = text[: len(text) - keep]
         if text:
             self.content_chars += len(text)
@@ -446,7 +459,7 @@ class ChatStream:
         events = data.split(b"\n\n")
         self.buffer = events.pop()
         out: list[bytes] = [] if self.started else [self._start()]
-        mode = self.mode
+        mode = self._own_mode
         try:
             for event in events:
                 if mode != PYTHON:
@@ -467,7 +480,7 @@ class ChatStream:
                         self._data(b"\n".join(lines), out)
                 if self.done_seen:
                     break
-                mode = self.mode  # a tag, a stop, or text held back changes what may splice
+                mode = self._own_mode  # a tag, a stop, or text held back changes what may splice
         except _UpstreamEventError as exc:
             return b"".join(out) + self.fail(str(exc))
         return b"".join(out)
@@ -486,9 +499,9 @@ class ChatStream:
         out = [tail] if self.started else [tail, self._start()]
         if self.think_pending:
             out.append(self._delta({"reasoning_content": self.think_pending}))
-        if self.holdback and not self.stopped:
-            self.content_chars += len(self.holdback)
-            out.append(self._delta({"content": self.holdback}))
+        if self.held and not self.stopped:
+            self.content_chars += len(self.held)
+            out.append(self._delta({"content": self.held}))
         out.append(self._delta({}, self._finish_reason()))
         if self.include_usage:
             out.append(self._event(None, self._usage()))

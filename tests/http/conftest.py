@@ -292,10 +292,13 @@ def client(base_url, api_key):
     assert not problems, "responses the OpenAPI document does not allow:\n" + "\n".join(problems)
 
 
-def worker_copy(tmp_path: Path, *, rules: bool = True, vars_toml: str = "") -> Path:
-    """The repo's Worker under another config: `src/` and `python_modules/` by reference."""
+def worker_copy(
+    tmp_path: Path, *, rules: bool = True, vars_toml: str = "", src: Path = REPO_ROOT / "src"
+) -> Path:
+    """The repo's Worker under another config: `src/` (or a stand-in) and `python_modules/` by
+    reference."""
     text = (REPO_ROOT / "wrangler.toml").read_text()
-    text = text.replace('main = "src/entry.py"', f'main = "{REPO_ROOT / "src" / "entry.py"}"')
+    text = text.replace('main = "src/entry.py"', f'main = "{src / "entry.py"}"')
     if not rules:
         text = text.split("[[rules]]", 1)[0]
     for line in vars_toml.splitlines():  # drop the repo's value of each name set here

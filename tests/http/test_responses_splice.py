@@ -4,9 +4,7 @@ upstream says and however its bytes are cut (the chat cases of test_stream_splic
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.request
 
 import pytest
 
@@ -14,7 +12,7 @@ from core import config
 from handlers.responses import response_stream
 from mapping import catalog, chat, responses
 from mapping.chatreply import prompt_text_of
-from tests.http.test_stream_splice import CASES, chunkings, shaped
+from tests.http.test_stream_splice import CASES, chunkings, post_streamed, shaped
 
 pytestmark = pytest.mark.emulator
 
@@ -53,19 +51,7 @@ def test_worker_stream_matches_responsesstream_for_any_chunking(
     upstream = upstream_text.encode()
     body = {"model": model, "stream": True, "input": "Say hello"}
     for number, chunks in enumerate(chunkings(upstream, seed=len(case))):
-        emulator_control.script(
-            model="*",
-            content_type="text/event-stream",
-            chunks_b64=[base64.b64encode(c).decode() for c in chunks],
-            chunk_delay_ms=0 if len(chunks) == 1 else 2,
-        )
-        request = urllib.request.Request(
-            base_url + "/v1/responses",
-            data=json.dumps(body).encode(),
-            headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            sent = response.read()
+        sent = post_streamed(base_url + "/v1/responses", api_key, emulator_control, body, chunks)
         created = json.loads(sent.split(b"\n\n", 1)[0].split(b"\ndata: ", 1)[1])["response"]
         expected = reference(body, upstream, created["id"], created["created_at"])
         assert sent.decode() == expected.decode(), f"{case}, chunking {number}: {chunks}"

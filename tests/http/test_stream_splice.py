@@ -8,8 +8,10 @@ import base64
 import http.client
 import json
 import random
+import shutil
 import socket
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +20,7 @@ from core import config
 from mapping import catalog, chat
 from mapping.chatreply import chat_stream, prompt_text_of
 from tests.chunking import split_at
+from tests.http.conftest import DEFAULT_API_KEYS, REPO_ROOT, worker_copy
 
 pytestmark = pytest.mark.emulator
 
@@ -343,6 +346,185 @@ CASES = {
 }
 
 
+USAGE_EVENT = 'data: {"response":"",' + USAGE + "}\n\n"
+DONE = "data: [DONE]\n\n"
+OPEN_CALL = (
+    'data: {"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}\n\n'
+)
+CALL_FRAGMENTS = "".join(
+    f'data: {{"tool_calls":[{{"index":0,"function":{{"arguments":{json.dumps(p)}}}}}],"p":"ab"}}\n\n'
+    for p in ['{"a":', " 1}"]
+)
+
+
+def stop_soup(seed: int, chat: bool = True, count: int = 60) -> str:
+    """Seeded text in every shape, made of pieces of the stops (`SOUP_STOPS`), so that most
+    events end with the start of one and stops are split across events; for chat, thought and,
+    after the call's first event, fragments of its arguments between them."""
+    rng = random.Random(seed)
+    pieces = ["S", "T", "O", "P", "ST", "TO", "🌍", "é", "!", " ", "x", " a", ""]
+    out = []
+    for i in range(count):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
+        literal = json.dumps(text, ensure_ascii=rng.random() < 0.3)
+        shapes = [
+            native(text),
+            choices(f'{{"index":0,"delta":{{"content":{literal}}}}}'),
+            shaped({"content": text}),
+            pretty({"response": text}),
+        ]
+        if chat:
+            shapes.append(choices(f'{{"delta":{{"reasoning_content":{literal}}},"index":0}}'))
+            if i == count // 3:
+                out.append(OPEN_CALL)
+            if i > count // 3:
+                shapes.append(CALL_FRAGMENTS)
+        out.append(rng.choice(shapes))
+    return "".join(out) + USAGE_EVENT + DONE
+
+
+# Seeds 1 (never stopped), 20 (stopped at event 19 of 71) and 23 (completions, 31 of 63).
+SOUP_STOPS = ["STOP", "🌍é!", "OTTO"]
+# Content cut at stop sequences in JavaScript: each case with the number of its events that
+# only Python may read (a tool call's first event, usage, `[DONE]`, tags, finishes). Python is
+# called at most once per such event, plus once at the end, however the stops split the text.
+STOPS = ["STOP"]
+STOP_CASES = {
+    "stop inside one event": (
+        CHAT,
+        native("Hello") + native(" big STOP there") + native(" more") + USAGE_EVENT + DONE,
+        {"stop": STOPS},
+        2,
+    ),
+    "stop across two events": (
+        CHAT,
+        native("one ST") + shaped({"content": "OP two"}) + native("three") + DONE,
+        {"stop": STOPS},
+        1,
+    ),
+    "stop across three events": (
+        CHAT,
+        native("a S")
+        + choices('{"index":0,"delta":{"content":"T"}}')
+        + pretty({"response": "OP b"})
+        + USAGE_EVENT
+        + DONE,
+        {"stop": STOPS},
+        2,
+    ),
+    "start of a stop that does not complete, held to the end": (
+        CHAT,
+        native("x ST") + native("Oz") + native(" y") + native(" S") + native("T") + DONE,
+        {"stop": STOPS},
+        1,
+    ),
+    "held at the end of a stream without [DONE]": (
+        CHAT,
+        native("cut ST") + native("O"),
+        {"stop": STOPS},
+        0,
+    ),
+    "stops with overlapping starts, the shorter found": (
+        CHAT,
+        native("zab") + native("c") + native("y!") + DONE,
+        {"stop": ["abcd", "bcx", "cy"]},
+        1,
+    ),
+    "stops found at the same place": (
+        CHAT,
+        native("a ST") + native("OP") + DONE,
+        {"stop": ["STO", "STOP"]},
+        1,
+    ),
+    "stops with overlapping starts, the earlier found": (
+        CHAT,
+        native("zab") + shaped({"content": "c"}) + native("xd") + DONE,
+        {"stop": ["abcd", "bcx", "cy"]},
+        1,
+    ),
+    "astral and accented stops": (
+        CHAT,
+        native("hi 🌍")
+        + choices('{"index":0,"delta":{"content":"\\ud83c\\udf0d"}}')
+        + native("ü")
+        + native("x ü")
+        + native("🎈 no")
+        + shaped({"content": " 🌍"})
+        + native("!")
+        + DONE,
+        {"stop": ["🌍!", "ü🎉"]},
+        1,
+    ),
+    "held text, then a tool call, usage and [DONE]": (
+        CHAT,
+        native("wait ST") + OPEN_CALL + CALL_FRAGMENTS + native("O") + USAGE_EVENT + DONE,
+        {"stop": STOPS},
+        3,
+    ),
+    "held text, completed by Python": (
+        CHAT,
+        native("so ST")
+        + native("O")
+        + choices('{"index":0,"delta":{"content":"P!"},"finish_reason":"stop"}')
+        + native(" after")
+        + DONE,
+        {"stop": STOPS},
+        2,
+    ),
+    "held by Python, completed here": (
+        CHAT,
+        native("so")
+        + 'data: {"response":" S","tool_calls":[{"name":"g","arguments":{}}]}\n\n'
+        + native("TO")
+        + native("P!")
+        + DONE,
+        {"stop": STOPS},
+        2,
+    ),
+    "a stop, then thought and tool calls": (
+        CHAT,
+        native("Go ST")
+        + native("OP now")
+        + shaped({"reasoning_content": "still thinking"})
+        + choices('{"index":0,"delta":{"content":"dropped","reasoning":"more"}}')
+        + OPEN_CALL
+        + CALL_FRAGMENTS
+        + DONE,
+        {"stop": STOPS},
+        2,
+    ),
+    "after </think>": (
+        REASONING,
+        native("<think>")
+        + native("a STOP in thought")
+        + native("</think>Answer ST")
+        + native("OP more")
+        + DONE,
+        {"stop": STOPS},
+        3,
+    ),
+    "legacy completions": (
+        CHAT,
+        native("one ST") + shaped({"content": "O"}) + native("P two") + native(" S") + DONE,
+        {"stop": STOPS, "prompt": "Once"},
+        1,
+    ),
+    "a soup of stop pieces": (CHAT, stop_soup(1), {"stop": SOUP_STOPS}, 3),
+    "a soup of stop pieces, CRLF": (
+        CHAT,
+        stop_soup(20).replace("\n", "\r\n"),
+        {"stop": SOUP_STOPS},
+        3,
+    ),
+    "a soup of stop pieces, legacy completions": (
+        CHAT,
+        stop_soup(23, chat=False),
+        {"stop": SOUP_STOPS, "prompt": "Once"},
+        2,
+    ),
+}
+
+
 def chunkings(data: bytes, seed: int) -> list[list[bytes]]:
     """The whole stream at once, three random cuttings (some one byte wide), then one cut
     inside CRLFs and multi-byte characters."""
@@ -370,33 +552,47 @@ def reference(body: dict, upstream: bytes, stream_id: str, created: int) -> byte
     return stream.feed(b"") + stream.feed(upstream) + stream.end()
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_worker_stream_matches_chatstream_for_any_chunking(
-    case, base_url, api_key, emulator_control
-):
-    model, upstream_text, extra = CASES[case]
-    upstream = upstream_text.encode()
+def post_streamed(
+    url: str, api_key: str, emulator_control, body: dict, chunks: list[bytes]
+) -> bytes:
+    """What the Worker at `url` sends for `body` while the upstream sends `chunks`."""
+    emulator_control.script(
+        model="*",
+        content_type="text/event-stream",
+        chunks_b64=[base64.b64encode(c).decode() for c in chunks],
+        chunk_delay_ms=0 if len(chunks) == 1 else 2,
+    )
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+def streamed(
+    base_url: str, api_key: str, emulator_control, model: str, extra: dict, chunks: list[bytes]
+) -> tuple[bytes, bytes]:
+    """What the Worker sends for a streamed request whose upstream sends `chunks`, and what
+    `ChatStream` alone makes of the same upstream bytes."""
     body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, **extra}
     path = "/v1/completions"
     if "prompt" not in body:
         body["messages"] = [{"role": "user", "content": "Say hello"}]
         path = "/v1/chat/completions"
-    for number, chunks in enumerate(chunkings(upstream, seed=len(case))):
-        emulator_control.script(
-            model="*",
-            content_type="text/event-stream",
-            chunks_b64=[base64.b64encode(c).decode() for c in chunks],
-            chunk_delay_ms=0 if len(chunks) == 1 else 2,
-        )
-        request = urllib.request.Request(
-            base_url + path,
-            data=json.dumps(body).encode(),
-            headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            sent = response.read()
-        first = json.loads(sent.split(b"\n\n", 1)[0].removeprefix(b"data: "))
-        expected = reference(body, upstream, first["id"], first["created"])
+    sent = post_streamed(base_url + path, api_key, emulator_control, body, chunks)
+    first = json.loads(sent.split(b"\n\n", 1)[0].removeprefix(b"data: "))
+    return sent, reference(body, b"".join(chunks), first["id"], first["created"])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_worker_stream_matches_chatstream_for_any_chunking(
+    case, base_url, api_key, emulator_control
+):
+    model, upstream_text, extra = CASES[case]
+    for number, chunks in enumerate(chunkings(upstream_text.encode(), seed=len(case))):
+        sent, expected = streamed(base_url, api_key, emulator_control, model, extra, chunks)
         assert sent.decode() == expected.decode(), f"{case}, chunking {number}: {chunks}"
 
 
@@ -430,3 +626,63 @@ def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_co
         assert again.read().endswith(b"data: [DONE]\n\n")
     logs = worker.logs()[logs_before:]
     assert "Traceback" not in logs and "Error" not in logs, logs
+
+
+@pytest.fixture(scope="module")
+def counting(tmp_path_factory, start_worker):
+    """The Worker with sse_splice.mjs wrapped by tests/http/splice_counter.mjs, which counts the
+    calls into Python: a copy of src/ by reference, but for that one module."""
+    root = tmp_path_factory.mktemp("counting")
+    src = root / "src"
+    src.mkdir()
+    for entry in (REPO_ROOT / "src").iterdir():
+        if entry.name != "bridge":
+            (src / entry.name).symlink_to(entry)
+    (src / "bridge").mkdir()
+    for entry in (REPO_ROOT / "src" / "bridge").iterdir():
+        name = "sse_splice_real.mjs" if entry.name == "sse_splice.mjs" else entry.name
+        (src / "bridge" / name).symlink_to(entry)
+    shutil.copy(Path(__file__).with_name("splice_counter.mjs"), src / "bridge" / "sse_splice.mjs")
+    config = worker_copy(root, src=src)
+    config.write_text(config.read_text().replace('"bridge/sse_splice.mjs"', '"bridge/*.mjs"'))
+    return start_worker({"API_KEYS": DEFAULT_API_KEYS}, config=config)
+
+
+def counted(sent: bytes) -> tuple[bytes, int]:
+    """The Worker's bytes without the count splice_counter.mjs adds, and that count."""
+    head, _, count = sent.rpartition(b": python ")
+    return head, int(count)
+
+
+@pytest.mark.parametrize("case", list(STOP_CASES))
+def test_stops_are_matched_without_calling_python_for_text(
+    case, counting, api_key, emulator_control
+):
+    """Bytes as `ChatStream` alone writes them, under any chunking, and Python is called only
+    for the events it alone reads and at the end, never because of where a stop may start."""
+    model, upstream_text, extra, rare = STOP_CASES[case]
+    for number, chunks in enumerate(chunkings(upstream_text.encode(), seed=len(case))):
+        sent, expected = streamed(
+            counting.base_url, api_key, emulator_control, model, extra, chunks
+        )
+        sent, calls = counted(sent)
+        assert sent.decode() == expected.decode(), f"{case}, chunking {number}: {chunks}"
+        assert calls <= rare + 1, f"{case}, chunking {number}: {calls} calls into Python"
+
+
+def test_a_stream_whose_every_event_may_start_a_stop_calls_python_a_few_times(
+    counting, api_key, emulator_control
+):
+    """200 events, one per network chunk, each ending with a stop's first character: held
+    back, then let go, in JavaScript (before, Python was called for nearly every one). Python
+    hears the usage event with `[DONE]`, and the end."""
+    chunks = [
+        (native(f" word{i} S") if i % 2 else shaped({"content": f" word{i} S"})).encode()
+        for i in range(200)
+    ]
+    chunks.append((USAGE_EVENT + DONE).encode())
+    extra = {"stop": ["STOP", "SOS"]}
+    sent, expected = streamed(counting.base_url, api_key, emulator_control, CHAT, extra, chunks)
+    sent, calls = counted(sent)
+    assert sent == expected
+    assert calls <= 3, f"{calls} calls into Python"

@@ -328,7 +328,8 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     assert stopping.mode == chatstream.SPLICE  # for text in which no stop can start
     assert stopping.splice_heads().stop_triggers == b"E\\h"  # and no escape could spell one
     stopping.feed(b'data: {"response":"the EN","p":"ab"}\n\n')
-    assert stopping.mode == chatstream.PYTHON  # `EN` is held back: the next text decides
+    # `EN` is held back: the next text decides, wherever it is matched (JavaScript adopts `held`).
+    assert stopping.mode == chatstream.SPLICE and stopping.held == "EN"
     stopping.feed(b'data: {"response":"D","p":"ab"}\n\n')
     assert stopping.stopped and stopping.mode == chatstream.STOPPED  # text says nothing more
     assert stopping.feed(b'data: {"response":"more","p":"ab"}\n\n') == b""
@@ -345,6 +346,37 @@ def test_mode_tells_the_javascript_splicer_when_it_may_splice():
     failed = transcoder()
     failed.feed(b'data: {"error":"overloaded"}\n\n')
     assert failed.mode == chatstream.OVER
+
+
+def test_settle_adopts_what_javascript_matched_against_the_stops():
+    def stream(state: bytes) -> ChatStream:
+        out = transcoder(stops=("END", "🌍!"))
+        out.feed(b"")
+        out.settle(state)
+        return out
+
+    # Held text is said (and counted) at the end unless a stop completes it.
+    held = stream(b"\x00the \xf0\x9f\x8c\x8d")
+    assert held.held == "the 🌍" and held.mode == chatstream.SPLICE
+    tail = events_of(held.feed(b"data: [DONE]\n\n") + held.end())
+    assert tail[0]["choices"][0]["delta"] == {"content": "the 🌍"}
+    held = stream(b"\x00\xf0\x9f\x8c\x8d")
+    assert held.feed(b'data: {"response":"!","p":"ab"}\n\n') == b""
+    assert held.stopped and held.held == "" and held.mode == chatstream.STOPPED
+    # A stop found in JavaScript: content says nothing more.
+    stopped = stream(b"\x01")
+    assert stopped.mode == chatstream.STOPPED and stopped.held == ""
+    assert stopped.feed(b'data: {"response":"more","p":"ab"}\n\n') == b""
+
+
+def test_feed_splices_no_content_while_text_is_held_back():
+    # `D` holds no byte that starts a stop, but `_spliced` cannot put the held `EN` before it.
+    stream = transcoder(stops=("END",))
+    data = b'data: {"response":"the EN","p":"ab"}\n\ndata: {"response":"D","p":"ab"}\n\n'
+    assert [e["choices"][0]["delta"] for e in events_of(stream.feed(data))[1:]] == [
+        {"content": "the "}
+    ]
+    assert stream.stopped
 
 
 def test_splice_heads_wrap_a_literal_into_the_same_chunk_feed_makes():
