@@ -11,7 +11,7 @@
 //               one-stage TransformStream doing the Worker's SSE rewrite, and this Worker's
 //               streamed chat or Responses (CASES); also a Python Worker passing the stream
 //               through; and how many times per stream the splice called into Python (a copy
-//               of the Worker with bench/workers/counted-splice.mjs, not timed);
+//               of the Worker with tests/http/splice_counter.mjs, not timed);
 //   per request µs of CPU for a non-streaming chat vs a Python Worker that only calls
 //               env.AI.run;
 //   first byte  ms from sending a streamed request to its first body chunk;
@@ -149,12 +149,13 @@ async function workerdConfig(ports) {
     // Module-level handlers need this flag since 2025-08 (Cloudflare changelog 2025-08-14).
     onFetch: python("on_fetch.py", ["disable_python_no_global_handlers"]),
     worker: worker(workerModules(config).map(module), pythonFlags, [ai, keys]),
-    // The same Worker with bridge/sse_splice.mjs wrapped to count calls into Python.
+    // The same Worker with bridge/sse_splice.mjs wrapped to count calls into Python, as the
+    // HTTP tests do.
     counted: worker(
       workerModules(config).flatMap((m) =>
         m.name === SPLICE
           ? [
-              module({ ...m, path: path.join(BENCH, "workers", "counted-splice.mjs") }),
+              module({ ...m, path: path.join(ROOT, "tests", "http", "splice_counter.mjs") }),
               module({ ...m, name: SPLICE.replace(".mjs", "_real.mjs") }),
             ]
           : [module(m)],
@@ -256,12 +257,12 @@ async function firstResponse(port, spec, workerd, t0) {
   }
 }
 
-// The Worker's streamed requests, counting calls into Python (bench/workers/counted-splice.mjs).
+// The Worker's streamed requests, counting calls into Python (tests/http/splice_counter.mjs).
 async function pythonCalls(port) {
   const calls = {};
   for (const [name, [, shape, route, fields]] of Object.entries(CASES)) {
     const text = await request(port, ["counted", route, true, { shape, ...fields }], null, true);
-    const match = /^: python-calls (\d+)$/m.exec(text);
+    const match = /^: python (\d+)$/m.exec(text);
     if (!match) throw new Error(`${name}: no call count in the stream`);
     calls[name] = Number(match[1]);
   }
