@@ -5,7 +5,10 @@
 Cases, each in a fresh `node runtime/dev.mjs` (real workerd, the repo's emulator as Workers AI):
 - a 25 MB WAV to `POST /v1/audio/transcriptions` with `whisper-1` (whisper-large-v3-turbo, which
   takes the file as a stream), and the same behind AI Gateway (base64, no target);
-- a 4 MB PNG (incompressible noise, RGB) to `POST /v1/images/edits` (img2img, `image_b64`).
+- a 4 MB PNG (incompressible noise, RGB) to `POST /v1/images/edits` (img2img, `image_b64`);
+- the floor under it (no target): the same PNG as the whole body of a bench-only path that
+  passes the JS request to `bench/workers/base64_floor.mjs`, which reads it ("floor-read"),
+  base64-encodes it ("floor-base64") and sends that to `env.AI.run` ("floor-run"), no Python.
 
 The Worker runs with `bench/workers/memory_probe.py` as its main module (its own modules
 unchanged beside it), which answers one extra path with the size of Pyodide's Wasm memory.
@@ -45,6 +48,7 @@ API_KEY = "sk-bench"
 MiB = 1024 * 1024
 BASELINE = REPO_ROOT / "bench" / "uploads-baseline.json"
 PROBE = REPO_ROOT / "bench" / "workers" / "memory_probe.py"
+FLOOR = REPO_ROOT / "bench" / "workers" / "base64_floor.mjs"
 PROBE_PATH = "/__bench/memory"
 TARGET_FACTOR = 2  # issue 17: the process grows by no more than 2× the file
 ISOLATE_LIMIT_MB = 128  # a deployed Worker's isolate, Pyodide heap included
@@ -102,9 +106,14 @@ class Case:
     warm_size: int
     env: dict[str, str] = field(default_factory=dict)
     target: bool = True
+    raw: bool = False  # the file is the whole body (the floor), not a multipart part
 
     def body(self, data: bytes) -> bytes:
-        return multipart(self.fields, *self.part, data)
+        return data if self.raw else multipart(self.fields, *self.part, data)
+
+    @property
+    def content_type(self) -> str:
+        return self.part[2] if self.raw else f"multipart/form-data; boundary={BOUNDARY}"
 
 
 AUDIO = {"model": "whisper-1"}
@@ -116,11 +125,17 @@ CASES = (
          wav_silence, 25 * MiB, 32 * 1024, {"AI_GATEWAY_ID": "bench"}, target=False),
     Case("image-edit", "/v1/images/edits", IMAGE, ("image", "a.png", "image/png"),
          noise_png, 4 * MiB, 64 * 1024),
+    *(Case(f"floor-{step}", f"/__bench/floor?step={step}", {}, ("image", "a.png", "image/png"),
+           noise_png, 4 * MiB, 64 * 1024, target=False, raw=True)
+      for step in ("read", "base64", "run")),
 )  # fmt: skip
 LABELS = {
     "audio": "25 MB WAV, whisper-1 (stream to Workers AI)",
     "audio-gateway": "25 MB WAV, whisper-1 behind AI Gateway (base64)",
     "image-edit": "4 MB PNG, /v1/images/edits (img2img, base64)",
+    "floor-read": "4 MB PNG, JavaScript only: read the body",
+    "floor-base64": "4 MB PNG, JavaScript only: read, base64",
+    "floor-run": "4 MB PNG, JavaScript only: read, base64, env.AI.run",
 }
 
 
@@ -161,18 +176,24 @@ def bench_config(root: Path) -> Path:
     for entry in (REPO_ROOT / main.parent).iterdir():
         (src / entry.name).symlink_to(entry)
     shutil.copy(PROBE, src / "bench_memory_probe.py")
+    shutil.copy(FLOOR, src / "bench_base64_floor.mjs")
     (root / "python_modules").symlink_to(REPO_ROOT / "python_modules")
     raw["main"] = str(main.parent / "bench_memory_probe.py")
+    # (a later rule of a type already used is dropped unless the first falls through)
+    floor_rule = {"type": "ESModule", "globs": ["bench_*.mjs"], "fallthrough": True}
+    raw["rules"] = [floor_rule, *raw.get("rules", [])]
     raw.pop("assets", None)  # the playground's files: not part of these requests
     config = root / "wrangler.json"
     config.write_text(json.dumps(raw))
     return config
 
 
-def _request(url: str, body: bytes | None = None) -> tuple[int, bytes, float]:
+def _request(
+    url: str, body: bytes | None = None, content_type: str = ""
+) -> tuple[int, bytes, float]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     if body is not None:
-        headers["Content-Type"] = f"multipart/form-data; boundary={BOUNDARY}"
+        headers["Content-Type"] = content_type
     request = urllib.request.Request(url, data=body, headers=headers)
     started = time.perf_counter()
     try:
@@ -198,7 +219,8 @@ def _measure_case(emulator_base: str, config: Path, case: Case, repeat: int) -> 
         worker.wait_ready()
         pid = workerd_pid(worker.proc.pid)
         url = worker.base_url + case.path
-        status, answer, _ = _request(url, case.body(case.make(case.warm_size)))
+        warm = case.body(case.make(case.warm_size))
+        status, answer, _ = _request(url, warm, case.content_type)
         if status != 200:  # imports and the first call are behind us from here
             raise RuntimeError(f"{case.name}: warm-up answered {status}: {answer[:300]!r}")
         data = case.make(case.size)
@@ -208,7 +230,7 @@ def _measure_case(emulator_base: str, config: Path, case: Case, repeat: int) -> 
             wasm_before = wasm_mb(worker.base_url)
             before = memory_mb(pid)
             reset_peak(pid)
-            status, answer, seconds = _request(url, body)
+            status, answer, seconds = _request(url, body, case.content_type)
             after = memory_mb(pid)
             wasm_after = wasm_mb(worker.base_url)
             if status != 200:

@@ -201,3 +201,23 @@ export async function readForm(request, declared, limit) {
   const data = await readBody(request.body, length, limit);
   return data === null ? null : parse(data, boundary);
 }
+
+const BASE64_PIECE = 3 * 8192; // bytes per btoa call: a multiple of 3, so pieces join unpadded
+
+/** `data` (a Uint8Array) as base64 text, built here so it never passes through Python. */
+export function base64(data) {
+  if (typeof data.toBase64 === "function") return data.toBase64();
+  const pieces = [];
+  for (let at = 0; at < data.length; at += BASE64_PIECE) {
+    pieces.push(btoa(String.fromCharCode.apply(null, data.subarray(at, at + BASE64_PIECE))));
+  }
+  return pieces.join("");
+}
+
+/**
+ * Sets `target[key]` to the base64 of `data` (an upload's view): a model input such as
+ * img2img's `image_b64`. The text stays in JavaScript; returning it would copy it into Python.
+ */
+export function setBase64(target, key, data) {
+  target[key] = base64(data);
+}

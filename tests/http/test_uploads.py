@@ -137,6 +137,29 @@ def test_a_body_without_a_length_past_the_limit_is_refused_as_it_arrives():
     assert parse(body, declared=False, limit=len(body)) == EXPECTED
 
 
+def test_base64_built_in_javascript_is_pythons_for_every_length():
+    # multipart.mjs's `base64` (img2img's `image_b64`, built from the upload's view): lengths
+    # around its piece size, where pieces must join without padding, and every length up to 7.
+    # Node has no `Uint8Array.prototype.toBase64`, so this checks the btoa pieces.
+    lengths = [*range(8), 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 2 * 3 * 8192 + 2, 300_001]
+    script = (
+        f"import {{ base64 }} from {json.dumps((REPO_ROOT / 'src/bridge/multipart.mjs').as_uri())};"
+        "for (const n of JSON.parse(process.argv[1])) {"
+        "  const data = new Uint8Array(n).map((_, i) => (i * 7919 + 13) & 255);"
+        "  console.log(base64(data));"
+        "}"
+    )
+    done = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", script, json.dumps(lengths)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    expected = [
+        base64.b64encode(bytes((i * 7919 + 13) & 255 for i in range(n))).decode() for n in lengths
+    ]
+    assert done.stdout.splitlines() == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # through the Worker
 
