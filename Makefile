@@ -59,7 +59,7 @@ test-http: install
 test-browser: install $(CHROMIUM)
 	$(NPM_RUN) CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
-# BENCH_ARGS=--save rewrites bench/baseline.json with this run.
+# BENCH_ARGS=--save rewrites bench/baseline.json and bench/uploads-baseline.json with this run.
 # schemathesis with FUZZ_CASES generated requests against a fresh local runtime and emulator
 # (`make test` runs 300); the figures land in .fuzz-report.json for docs/reliability.md.
 FUZZ_CASES ?= 10000
@@ -70,7 +70,7 @@ fuzz: install
 
 bench: install
 	$(NPM_RUN) node bench/run.mjs $(BENCH_ARGS)
-	$(NPM_RUN) $(PY) -m bench.audio_upload --mb 20
+	$(NPM_RUN) $(PY) -m bench.uploads $(BENCH_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

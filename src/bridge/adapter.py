@@ -27,6 +27,7 @@ import app
 from core import config, log
 from core.errors import ApiError, internal_error, invalid, too_large, upstream_error
 from core.exchange import (
+    Base64Input,
     ByteList,
     Call,
     Env,
@@ -82,20 +83,34 @@ def multipart_input(form: FormInput) -> dict:
 
 
 def _js_inputs(inputs: dict) -> Any:
-    """`inputs` for the binding; with a `ByteList`, one JS object holding a JS number array.
+    """`inputs` for the binding; with a `ByteList` or a `Base64Input`, one JS object holding
+    the JS number array or base64 text, made in JavaScript.
 
     `Array.from(Uint8Array)` costs ~0.85 s per 20 MB in Node, a Python list of ints through
     `to_js` ~5.7 s. The object is built here, not by the SDK, because the SDK walks every
-    iterable argument in Python, which for a JS Array means 20 million element reads.
+    iterable argument in Python, which for a JS Array means 20 million element reads. Base64
+    text is set on it by multipart.mjs: returned to Python, a JS string is copied into one.
     """
     plain = _without_none(inputs)
-    arrays = {k: v for k, v in plain.items() if isinstance(v, ByteList)}
-    if not arrays:
+    built = {k: v for k, v in plain.items() if isinstance(v, (ByteList, Base64Input))}
+    if not built:
         return plain
-    target = _js_object({k: v for k, v in plain.items() if k not in arrays})
-    for key, value in arrays.items():
-        setattr(target, key, js.Array.from_(to_js(value.data)))
+    target = _js_object({k: v for k, v in plain.items() if k not in built})
+    for key, value in built.items():
+        if isinstance(value, Base64Input):
+            _multipart_module().setBase64(target, key, _js_bytes(value.source))
+        else:
+            setattr(target, key, js.Array.from_(_js_bytes(value.data)))
     return target
+
+
+def _js_bytes(data: Any) -> Any:
+    """A Uint8Array of `data`: for a `FileBytes` over an upload, the upload's own view (no
+    copy, nothing through Python); for bytes, a copy of them."""
+    reader = getattr(data, "reader", None)
+    if isinstance(reader, _Upload):
+        return reader.view
+    return to_js(data if isinstance(data, bytes) else data[:])
 
 
 class JsStream:
@@ -111,26 +126,28 @@ class JsStream:
 
 
 class _Upload:
-    """A file part of a form: the JS `File`, read only as far as a handler asks.
+    """A file part of a form: a `multipart.mjs` `Part`, a view of the request body kept on the
+    JavaScript side and read only as far as a handler asks (one copy into Python for `bytes`,
+    none for `stream`)."""
 
-    Not the SDK's `workers.File`: that wraps each file in a new JS File, and workerd's Blob
-    constructor copies its parts, which for a 20 MB upload is 20 MB more per access.
-    """
-
-    def __init__(self, file: JsProxy) -> None:
-        self._file = file
-        self.name = str(file.name or "")
-        self.content_type = str(file.type or "")
-        self.size = int(file.size)
+    def __init__(self, part: JsProxy) -> None:
+        self._part = part
+        self.view = part.data  # a Uint8Array over the request body
+        self.name = str(part.name or "")
+        self.content_type = str(part.type or "")
+        self.size = int(self.view.byteLength)
 
     async def bytes(self) -> bytes:
-        return (await self._file.arrayBuffer()).to_bytes()
+        return self.view.to_bytes()
 
     async def head(self, size: int) -> bytes:
-        return (await self._file.slice(0, size).arrayBuffer()).to_bytes()
+        return self.view.subarray(0, size).to_bytes()
+
+    def read(self, start: int, stop: int) -> bytes:
+        return self.view.subarray(start, stop).to_bytes()
 
     def stream(self, content_type: str) -> StreamInput:
-        return StreamInput(self._file, content_type)
+        return StreamInput(self._part, content_type)
 
 
 def _incomplete() -> ApiError:
@@ -174,21 +191,46 @@ class _Body:
             raise _incomplete() from None
 
     async def form(self, limit: int) -> Form:
-        source = await self._source(limit)
-        try:
-            form = await source.formData()
-        except JsException:
-            raise invalid(
-                "The body is not valid multipart/form-data or urlencoded form data."
-            ) from None
+        if _is_multipart(self._type()):
+            entries = await self._multipart(limit)
+        else:
+            entries = await self._urlencoded(limit)
         fields = Form()
-        for key, value in form.entries():  # a name sent n times is listed n times
+        for key, value in entries:  # a name sent n times is listed n times
             item = value if isinstance(value, str) else _Upload(value)
             if key not in fields:
                 fields[key] = item
             else:
                 fields.repeated.setdefault(key, [fields[key]]).append(item)
         return fields
+
+    async def _multipart(self, limit: int) -> Any:
+        """multipart.mjs reads the body into one buffer and splits it there: workerd's
+        `formData()` holds the body and a copy of each file (docs/performance.md, "Uploads")."""
+        try:
+            entries = await _multipart_module().readForm(self._request, self._declared, limit)
+        except JsException as exc:
+            if str(getattr(exc, "name", "")) == "IncompleteBody":
+                raise _incomplete() from None
+            raise _not_a_form() from None
+        if entries is None or entries is jsnull:  # JS null is not None in Pyodide
+            raise too_large(limit)
+        return entries
+
+    async def _urlencoded(self, limit: int) -> Any:
+        source = await self._source(limit)
+        try:
+            return (await source.formData()).entries()
+        except JsException:
+            raise _not_a_form() from None
+
+
+def _is_multipart(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
+def _not_a_form() -> ApiError:
+    return invalid("The body is not valid multipart/form-data or urlencoded form data.")
 
 
 class _Ai:
@@ -372,16 +414,26 @@ def _settings_vars(env: Any) -> dict[str, str]:
     return _vars
 
 
-_splice_module: Any = None
+_js_modules: dict[str, Any] = {}
+
+
+def _js_module(name: str) -> Any:
+    """An ES module of the Worker bundle (bridge/*.mjs), imported once per isolate through the
+    SDK's public import (workerd resolves the name from the bundle root)."""
+    module = _js_modules.get(name)
+    if module is None:
+        module = _js_modules[name] = workers.import_from_javascript(name)
+    return module
 
 
 def _splicer() -> Any:
-    """sse_splice.mjs, an ES module in the Worker bundle, imported once per isolate through the
-    SDK's public import (workerd resolves the name from the bundle root)."""
-    global _splice_module
-    if _splice_module is None:
-        _splice_module = workers.import_from_javascript("bridge/sse_splice.mjs")
-    return _splice_module
+    """sse_splice.mjs, which runs streamed replies."""
+    return _js_module("bridge/sse_splice.mjs")
+
+
+def _multipart_module() -> Any:
+    """multipart.mjs, which reads multipart bodies."""
+    return _js_module("bridge/multipart.mjs")
 
 
 def _transcoded(splicer: Any, source: JsStream, transform: StreamTransform, idle_ms: int) -> Any:

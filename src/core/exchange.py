@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from core.config import Config
 from core.errors import ApiError, invalid
 from core.validate import MAX_SAFE_INTEGER
+from formats.filebytes import Data
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream; charset=utf-8"
@@ -38,6 +39,11 @@ class Upload(Protocol):
 
     async def head(self, size: int) -> bytes:
         """At most the first `size` bytes (to sniff the type), without reading the rest."""
+        ...
+
+    def read(self, start: int, stop: int) -> bytes:
+        """Bytes `start:stop`, copied into Python: how the format readers go through a file
+        (`formats.filebytes`), a bounded slice at a time. The file is already in memory."""
         ...
 
     def stream(self, content_type: str) -> StreamInput:
@@ -92,10 +98,11 @@ class ByteList:
     """Bytes a model takes as a JSON array of numbers (whisper's `audio`).
 
     The adapter builds that array on the JavaScript side from one typed-array copy: a Python
-    list of 20 million ints crossing into JS costs seconds and hundreds of MB.
+    list of 20 million ints crossing into JS costs seconds and hundreds of MB. `data` may also
+    be a `FileBytes` over an upload (an edit's image), whose array is built from its JS view.
     """
 
-    data: bytes
+    data: Data
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,18 @@ class StreamInput:
 
     source: Any
     content_type: str
+
+
+@dataclass(frozen=True)
+class Base64Input:
+    """An uploaded file a model takes as base64 text (img2img's `image_b64`).
+
+    `source` is a `FileBytes` over the upload (bytes in unit tests). `env.ai.run` builds the
+    text in JavaScript from the upload's view, so the file is never copied into Python, and
+    neither is its base64 (docs/performance.md, "Uploads").
+    """
+
+    source: Data
 
 
 class UpstreamStream(Protocol):

@@ -9,6 +9,10 @@ Speed: PNG filters predict each byte from the byte one pixel to the left, the on
 one above-left — always the same byte of another pixel. So each byte position of a pixel (a
 "lane": R, G, B, A, or the high/low byte of a 16-bit sample) unfilters on its own, and only the
 lanes that carry transparency are unfiltered: for RGBA that is a quarter of the bytes.
+
+Memory: the data is `bytes` or a `filebytes.FileBytes` (an upload kept in JavaScript), read only
+through `len()` and slices. Chunks are checked a block at a time, and the image data is joined
+into one piece only when the PNG can have transparent pixels (an alpha channel or `tRNS`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 from itertools import accumulate
+
+from formats.filebytes import BLOCK, Data
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 2048  # the SD models' largest side
@@ -47,15 +53,16 @@ class Header:
 class _Png:
     header: Header
     trns: bytes | None
-    idat: bytes
+    idat: list[slice]  # where the IDAT chunks' bodies are, in order
 
 
-def read_header(data: bytes) -> Header:
+def read_header(data: Data) -> Header:
     """The PNG's IHDR (PngError if `data` is not a PNG or the header is invalid)."""
-    if not data.startswith(SIGNATURE) or len(data) < 33 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
+    head = data[:33]
+    if len(head) < 33 or head[:8] != SIGNATURE or head[8:16] != b"\x00\x00\x00\x0dIHDR":
         raise PngError("not a PNG file")
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(
-        ">IIBBBBB", data[16:29]
+        ">IIBBBBB", head[16:29]
     )
     if not width or not height or depth not in DEPTHS.get(colour, ()):
         raise PngError("invalid PNG header")
@@ -64,35 +71,41 @@ def read_header(data: bytes) -> Header:
     return Header(width, height, depth, colour, interlace == 1)
 
 
-def _parse(data: bytes) -> _Png:
+def _crc(data: Data, start: int, stop: int) -> int:
+    """CRC-32 of `data[start:stop]`, read a block at a time."""
+    crc = 0
+    for at in range(start, stop, BLOCK):
+        crc = zlib.crc32(data[at : min(at + BLOCK, stop)], crc)
+    return crc
+
+
+def _parse(data: Data) -> _Png:
+    """The header, `tRNS` and where the image data is; every chunk's CRC checked."""
     header = read_header(data)
     trns = None
-    idat: list[bytes] = []
+    idat: list[slice] = []
     pos = len(SIGNATURE)
+    size = len(data)
     while True:
-        if pos + 12 > len(data):
+        if pos + 12 > size:
             raise PngError("truncated PNG (no IEND chunk)")
-        (length,) = struct.unpack_from(">I", data, pos)
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
         kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
         end = pos + 12 + length
-        if end > len(data):
+        if end > size:
             raise PngError(f"truncated PNG ({kind.decode('latin-1')} chunk)")
-        if (
-            zlib.crc32(data[pos + 4 : pos + 8 + length])
-            != struct.unpack_from(">I", data, end - 4)[0]
-        ):
+        if _crc(data, pos + 4, end - 4) != struct.unpack(">I", data[end - 4 : end])[0]:
             raise PngError(f"corrupt PNG (bad CRC in its {kind.decode('latin-1')} chunk)")
         if kind == b"IDAT":
-            idat.append(body)
+            idat.append(slice(pos + 8, end - 4))
         elif kind == b"tRNS":
-            trns = body
+            trns = data[pos + 8 : end - 4]
         elif kind == b"IEND":
             break
         pos = end
     if not idat:
         raise PngError("PNG without image data")
-    return _Png(header, trns, b"".join(idat))
+    return _Png(header, trns, idat)
 
 
 def _inflate(idat: bytes, size: int) -> bytes:
@@ -144,7 +157,7 @@ def _unfilter(kind: int, cur: bytes, prev: bytes) -> bytes:
     raise PngError(f"corrupt PNG (unknown filter type {kind})")
 
 
-def _lanes(png: _Png, offsets: tuple[int, ...]) -> list[bytes]:
+def _lanes(png: _Png, data: Data, offsets: tuple[int, ...]) -> list[bytes]:
     """The unfiltered bytes at `offsets` within each pixel, each lane over the whole image.
 
     Below 8 bits a pixel is part of a byte; then the only lane is the whole scanline (offset 0,
@@ -154,7 +167,7 @@ def _lanes(png: _Png, offsets: tuple[int, ...]) -> list[bytes]:
     bits = CHANNELS[h.colour_type] * h.bit_depth
     unit = max(1, bits // 8)  # bytes per pixel: the filters' distance to the left neighbour
     stride = (h.width * bits + 7) // 8
-    raw = _inflate(png.idat, h.height * (stride + 1))
+    raw = _inflate(b"".join(data[span] for span in png.idat), h.height * (stride + 1))
     lane_len = stride // unit
     prev = [bytes(lane_len)] * len(offsets)
     rows: list[list[bytes]] = [[] for _ in offsets]
@@ -202,7 +215,7 @@ def _samples(lane: bytes, header: Header) -> bytes:
     return b"".join(out[r : r + header.width] for r in range(0, len(out), row))
 
 
-def transparent_pixels(data: bytes) -> bytes | None:
+def transparent_pixels(data: Data) -> bytes | None:
     """One byte per pixel, row by row: WHITE where the pixel is fully transparent (alpha 0),
     BLACK elsewhere. None when the PNG has neither an alpha channel nor a `tRNS` chunk.
 
@@ -221,7 +234,7 @@ def transparent_pixels(data: bytes) -> bytes | None:
         table = bytes(
             WHITE if i < len(png.trns) and png.trns[i] == 0 else BLACK for i in range(256)
         )
-        return _samples(_lanes(png, (0,))[0], h).translate(table)
+        return _samples(_lanes(png, data, (0,))[0], h).translate(table)
     if h.colour_type in (4, 6):  # the alpha sample is the last one: all its bytes must be 0
         last = (CHANNELS[h.colour_type] - 1) * size // 8
         offsets = tuple(range(last, last + size // 8))
@@ -238,10 +251,10 @@ def transparent_pixels(data: bytes) -> bytes | None:
         if any(v > top for v in values):
             return bytes(h.width * h.height)  # a colour no pixel can have
         if h.bit_depth < 8:
-            return _samples(_lanes(png, (0,))[0], h).translate(_equal_table(values[0]))
+            return _samples(_lanes(png, data, (0,))[0], h).translate(_equal_table(values[0]))
         keys = tuple(b for v in values for b in v.to_bytes(size // 8, "big"))
         offsets = tuple(range(len(keys)))
-    lanes = _lanes(png, offsets)
+    lanes = _lanes(png, data, offsets)
     return _all([lane.translate(_equal_table(key)) for lane, key in zip(lanes, keys, strict=True)])
 
 
@@ -260,7 +273,7 @@ def encode_gray(width: int, height: int, pixels: bytes) -> bytes:
     )
 
 
-def sd_mask(data: bytes) -> bytes | None:
+def sd_mask(data: Data) -> bytes | None:
     """SD's mask for an OpenAI-style PNG: white where it is fully transparent, black elsewhere.
 
     None when no pixel is fully transparent (no alpha channel or tRNS, or none at 0): such a

@@ -9,8 +9,9 @@ import time
 from typing import Any
 
 from core.errors import invalid, missing, too_large
-from core.exchange import Call, Reply, Upload, json_reply
+from core.exchange import Call, Form, Reply, Upload, json_reply
 from formats import imagesize
+from formats.filebytes import Data, FileBytes
 from mapping import catalog, images
 from mapping.catalog import Model
 from upstream import imagegen, imagestore
@@ -51,9 +52,8 @@ async def generate(call: Call) -> Reply:
 MAX_EDIT_FILE_BYTES = 10 * 1024 * 1024
 
 
-async def _upload_bytes(
-    upload: Any, param: str, required: bool, png_only: bool = False
-) -> bytes | None:
+def _file(upload: Any, param: str, required: bool) -> Upload | None:
+    """The upload sent as `param`, or None; 400 for a text field, 413 past the per-file cap."""
     if upload is None or (isinstance(upload, str) and not upload and not required):
         if required:
             raise missing(param)
@@ -62,24 +62,39 @@ async def _upload_bytes(
         raise invalid(f"'{param}' must be a file (a multipart file part).", param)
     if upload.size > MAX_EDIT_FILE_BYTES:
         raise too_large(MAX_EDIT_FILE_BYTES, f"The '{param}' file", param)
-    data = await upload.bytes()
+    return upload
+
+
+def _check_kind(data: Data, param: str, png_only: bool = False) -> None:
     kind = imagesize.sniff(data)
     if png_only and kind != "image/png":
         # OpenAI's masks are PNGs: their transparency is what marks the area to edit.
         raise invalid(f"'{param}' must be a PNG image.", param, "invalid_image")
     if kind not in ("image/png", "image/jpeg", "image/webp"):
         raise invalid(f"'{param}' must be a PNG, JPEG or WebP image.", param, "invalid_image")
-    return data
+
+
+async def _image_and_mask(form: Form) -> tuple[FileBytes, bytes | None]:
+    """The image, left where it is (`FileBytes`: its checks read it a block at a time, and
+    Python holds it whole only when its own transparency is the mask), and the mask's bytes
+    (a mask is converted pixel by pixel)."""
+    image_part = form.get("image")
+    if image_part is None:
+        image_part = form.get("image[]")
+    image = FileBytes(_file(image_part, "image", True))
+    _check_kind(image, "image")
+    mask_part = _file(form.get("mask"), "mask", False)
+    if mask_part is None:
+        return image, None
+    mask = await mask_part.bytes()
+    _check_kind(mask, "mask", png_only=True)
+    return image, mask
 
 
 async def edit(call: Call) -> Reply:
     """`POST /v1/images/edits` (multipart `image`, optional `mask`, `prompt`)."""
     form = await call.form()
-    image_part: Upload | str | None = form.get("image")
-    if image_part is None:
-        image_part = form.get("image[]")
-    image = await _upload_bytes(image_part, "image", True)
-    mask = await _upload_bytes(form.get("mask"), "mask", False, png_only=True)
+    image, mask = await _image_and_mask(form)
     body = images.form_body(form)
     mask = images.inpainting_mask(image, mask)
     model = images.edit_model(body.get("model"), mask is not None, call.settings)

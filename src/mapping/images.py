@@ -6,12 +6,14 @@
 
 Model facts (sizes, step fields, which optional inputs a schema has) come from the catalog's
 `params`; only inputs a model's schema has are sent (flux-1-schnell rejects any extra property).
-Edits turn OpenAI's transparent-area masks into SD's white-area ones (`pngmask`).
+Edits turn OpenAI's transparent-area masks into SD's white-area ones (`pngmask`). An edit's
+image is a `FileBytes` over the upload: the checks here read its headers, and the adapter
+encodes it for Workers AI in JavaScript (`Base64Input`, `ByteList`), so it never enters Python
+whole unless its own transparency is the mask (docs/performance.md, "Uploads").
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from typing import Any
 from core import validate
 from core.config import Config
 from core.errors import ApiError, invalid
-from core.exchange import BYTE_ARRAY_LIMIT, ByteList, FormInput
+from core.exchange import BYTE_ARRAY_LIMIT, Base64Input, ByteList, FormInput
 from formats import imagesize, pngmask
+from formats.filebytes import Data
 from mapping import catalog
 from mapping.catalog import Model
 
@@ -160,7 +163,7 @@ def to_upstream(
     job: ImageJob,
     model: Model,
     seed: int | None = None,
-    image: bytes | None = None,
+    image: Data | None = None,
     mask: bytes | None = None,
 ) -> dict:
     """Workers AI inputs for one image, with only the fields the model's schema has."""
@@ -182,7 +185,7 @@ def to_upstream(
         if f["edit"] == "img2img":
             # img2img's schema also has `image_b64`: a third of the bytes a uint8 array
             # takes as JSON (cloudflare-docs stable-diffusion-v1-5-img2img.json @ 398302a4).
-            inputs["image_b64"] = base64.b64encode(image).decode("ascii")
+            inputs["image_b64"] = Base64Input(image)  # encoded on the JS side
         else:
             # Inpainting takes only uint8 arrays; built on the JS side (`ByteList`).
             inputs["image"] = ByteList(image)
@@ -195,7 +198,7 @@ def to_upstream(
     return inputs
 
 
-def _check_array_size(model: Model, image: bytes, mask: bytes | None) -> None:
+def _check_array_size(model: Model, image: Data, mask: bytes | None) -> None:
     """413 when inpainting's image and mask, sent as JSON number arrays, cannot fit."""
     if facts(model)["edit"] != "inpaint":
         return
@@ -283,7 +286,7 @@ def _unreadable(param: str, exc: pngmask.PngError) -> ApiError:
     return invalid(f"Could not read '{param}': {exc}.", param, "invalid_image")
 
 
-def inpainting_mask(image: bytes, mask: bytes | None) -> bytes | None:
+def inpainting_mask(image: Data, mask: bytes | None) -> bytes | None:
     """The mask to send to SD inpainting (white = repaint), or None for img2img.
 
     OpenAI's convention wins wherever there is transparency: the fully transparent pixels of a

@@ -12,6 +12,7 @@ from typing import Any
 from core.errors import ApiError, bad_upstream
 from core.exchange import Call
 from formats import imagesize
+from formats.filebytes import Data
 from mapping import images
 from mapping.catalog import Model
 from upstream import ai, imagestore
@@ -46,7 +47,7 @@ async def generate(
     call: Call,
     model: Model,
     job: images.ImageJob,
-    image: bytes | None = None,
+    image: Data | None = None,
     mask: bytes | None = None,
 ) -> list[bytes]:
     """Run the n upstream calls concurrently; the first failure fails the request."""

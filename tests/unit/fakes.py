@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 import app
 from core.errors import too_large, upstream_error
-from core.exchange import Call, Env, Reply, StreamBody, StreamInput
+from core.exchange import Base64Input, ByteList, Call, Env, Reply, StreamBody, StreamInput
 
 
 class FakeStream:
@@ -30,14 +31,38 @@ class FakeStream:
         return b"".join(self.chunks)
 
 
+def _whole(data: Any) -> bytes:
+    """A file input's bytes, taken as the adapter takes them: from the upload itself."""
+    reader = getattr(data, "reader", None)  # a FileBytes
+    return reader.data if isinstance(reader, FakeUpload) else bytes(data)
+
+
+def as_sent(inputs: Any) -> Any:
+    """`inputs` as the adapter sends them: what it encodes in JavaScript, encoded here."""
+    if not isinstance(inputs, dict):
+        return inputs
+    sent = {}
+    for key, value in inputs.items():
+        if isinstance(value, Base64Input):
+            value = base64.b64encode(_whole(value.source)).decode("ascii")
+        elif isinstance(value, ByteList) and not isinstance(value.data, bytes):
+            value = ByteList(_whole(value.data))
+        sent[key] = value
+    return sent
+
+
 @dataclass
 class FakeAi:
-    """Records calls; answers with `answer(model, inputs)` or raises `"<code>: <text>"`."""
+    """Records calls (`calls`: the inputs as sent, `given`: as the Worker passed them); answers
+    with `answer(model, inputs)` or raises `"<code>: <text>"`."""
 
     answer: Callable[[str, dict], Any] = lambda model, inputs: {"response": "ok"}
     calls: list[tuple[str, dict, dict | None]] = field(default_factory=list)
+    given: list[dict] = field(default_factory=list)
 
     async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any:
+        self.given.append(inputs)
+        inputs = as_sent(inputs)
         self.calls.append((model, inputs, options))
         result = self.answer(model, inputs)
         if isinstance(result, Exception):
@@ -71,7 +96,8 @@ class Deferred(list):
 
 
 class FakeUpload:
-    """A form file part (`exchange.Upload`); `reads` logs what was read: "bytes" or "head:<n>"."""
+    """A form file part (`exchange.Upload`); `reads` logs what was read: "bytes", "head:<n>"
+    or "read:<start>:<stop>"."""
 
     def __init__(self, data: bytes, name: str = "upload", content_type: str = "") -> None:
         self.data, self.name, self.content_type, self.size = data, name, content_type, len(data)
@@ -84,6 +110,10 @@ class FakeUpload:
     async def head(self, size: int) -> bytes:
         self.reads.append(f"head:{size}")
         return self.data[:size]
+
+    def read(self, start: int, stop: int) -> bytes:
+        self.reads.append(f"read:{start}:{stop}")
+        return self.data[start:stop]
 
     def stream(self, content_type: str) -> StreamInput:
         return StreamInput(self, content_type)  # the adapter's source is the JS File

@@ -14,8 +14,10 @@ import zlib
 import pytest
 from PIL import Image
 
+from bench.uploads import noise_png
 from core.errors import ApiError
-from core.exchange import ByteList, FetchResult, FormInput, StoredObject
+from core.exchange import Base64Input, ByteList, FetchResult, FormInput, StoredObject
+from formats import filebytes
 from mapping import catalog, images
 from tests.unit.fakes import AUTH, FakeAi, FakeStream, FakeUpload, body_json, make_call, run
 from upstream import imagegen, imagestore
@@ -595,6 +597,22 @@ def test_edit_without_mask_is_img2img_with_the_image_bytes():
             None,
         )
     ]  # img2img's most compact form: base64, not a number array
+
+
+def test_an_edit_image_stays_with_the_adapter_and_python_reads_it_a_block_at_a_time():
+    # A 1 MB RGB PNG: checked in Python (signature, every chunk's CRC, no transparency) through
+    # bounded reads, then handed to the adapter to encode as base64 in JavaScript.
+    image = noise_png(1024 * 1024)
+    upload = FakeUpload(image, "a.png", "image/png")
+    ai = FakeAi(png_ai)
+    assert run(edit_call({"image": upload, "prompt": "a lake"}, ai)).status == 200
+    [given] = ai.given
+    assert isinstance(given["image_b64"], Base64Input)
+    assert given["image_b64"].source.reader is upload  # the upload itself, not its bytes
+    spans = [tuple(map(int, read.split(":")[1:])) for read in upload.reads]
+    assert all(read.startswith("read:") for read in upload.reads), upload.reads
+    assert max(stop - start for start, stop in spans) <= filebytes.BLOCK
+    assert ai.calls[0][1]["image_b64"] == base64.b64encode(image).decode()
 
 
 def real_png(mode, size=(16, 8), color=0, hole=None) -> bytes:
