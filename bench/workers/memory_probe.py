@@ -13,24 +13,23 @@ from typing import Any
 
 import js
 import pyodide_js
-from workers import import_from_javascript
+from workers import handler, import_from_javascript
 
-from entry import Default as Worker
+import entry
 
 PROBE_PATH = "/__bench/memory"
 FLOOR_PATH = "/__bench/floor"
 
 
-class Default(Worker):
+@handler
+async def on_fetch(request: Any, env: Any) -> Any:
     """Every request goes to the Worker, except the probe."""
-
-    async def fetch(self, request: Any) -> Any:
-        path, _, query = str(request.url).partition("?")
-        if path.endswith(PROBE_PATH):
-            size = int(pyodide_js._module.HEAPU8.length)
-            return js.Response.new(f'{{"wasm_bytes":{size}}}')
-        if path.endswith(FLOOR_PATH):
-            module = import_from_javascript("bench_base64_floor.mjs")
-            env = getattr(self.env, "_env", self.env)  # the JS env under the SDK's wrapper
-            return await module.floor(request.js_object, env, query.removeprefix("step="))
-        return await super().fetch(request)
+    path, _, query = str(request.url).partition("?")
+    if path.endswith(PROBE_PATH):
+        size = int(pyodide_js._module.HEAPU8.length)
+        return js.Response.new(f'{{"wasm_bytes":{size}}}')
+    if path.endswith(FLOOR_PATH):
+        module = import_from_javascript("bench_base64_floor.mjs")
+        js_env = getattr(env, "_env", env)  # the JS env under the SDK's wrapper
+        return await module.floor(request.js_object, js_env, query.removeprefix("step="))
+    return await entry.on_fetch.__wrapped__(request, env)
