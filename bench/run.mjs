@@ -83,6 +83,8 @@ const streamingVariants = () => ({
   ...Object.fromEntries(SHAPES.map((s) => [`bare:${s}`, ["bare", `/?shape=${s}`, true]])),
   ...Object.fromEntries(SHAPES.map((s) => [`js:${s}`, ["js", `/?shape=${s}`, true]])),
   pythonPassThrough: ["direct", "/?stream=1", true],
+  "hop:pull": ["bare", "/pull?shape=native", true],
+  "hop:its": ["bare", "/its?shape=native", true],
   ...Object.fromEntries(
     Object.entries(CASES).map(([name, [, shape, route, fields]]) => [`worker:${name}`, ["worker", route, true, { shape, ...fields }]]),
   ),
@@ -217,7 +219,9 @@ async function request(port, [, urlPath, streamed, fields], firstByte = null, ke
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median, or null for no samples (a variant BENCH_ONLY left out). */
+const median = (xs = []) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null);
+const round2 = (x, digits) => (x === null || Number.isNaN(x) ? null : Number(x.toFixed(digits)));
 
 /** workerd serving the Workers named in `ports`, and a way to stop it. */
 async function serve(ports, extraArgs = []) {
@@ -323,7 +327,8 @@ async function main() {
   await firstResponse(ports.counted, PER_REQUEST.chat, workerd, t0);
   const startS = (performance.now() - t0) / 1000;
   const streaming = streamingVariants();
-  const variants = { ...streaming, ...PER_REQUEST };
+  const only = new RegExp(process.env.BENCH_ONLY ?? "");
+  const variants = Object.fromEntries(Object.entries({ ...streaming, ...PER_REQUEST }).filter(([k]) => only.test(k)));
   const counts = {};
   for (const [name, spec] of Object.entries(variants)) {
     await request(ports[spec[0]], spec);
@@ -340,7 +345,7 @@ async function main() {
   const idlePerS = (cpuTicks(workerd.pid) - idle0) / ((performance.now() - idleT0) / 1000);
 
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const firstByte = Object.fromEntries(Object.keys(streaming).map((k) => [k, []]));
+  const firstByte = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const rounds = [];
   const order = Object.keys(variants);
   let seed = SEED;
@@ -367,9 +372,9 @@ async function main() {
   }
   stop();
 
-  const ratio = (of, to) => Number(median(rounds.map((r) => r[of] / r[to])).toFixed(2));
+  const ratio = (of, to) => round2(median(rounds.filter((r) => of in r && to in r).map((r) => r[of] / r[to])), 2);
   const perCase = (name, [, shape]) => ({
-    us: Number(median(samples[`worker:${name}`]).toFixed(1)),
+    us: round2(median(samples[`worker:${name}`]), 1),
     overJs: ratio(`worker:${name}`, `js:${shape}`),
     overBare: ratio(`worker:${name}`, `bare:${shape}`),
     pythonCalls: calls[name],
@@ -383,9 +388,9 @@ async function main() {
     idleTicksPerS: Number(idlePerS.toFixed(3)),
     shapes: Object.fromEntries(Object.entries(CASES).map(([name, c]) => [name, perCase(name, c)])),
     usPerEvent: Object.fromEntries(
-      ["bare:native", "js:native", "pythonPassThrough"].map((k) => [k, Number(median(samples[k]).toFixed(1))]),
+      ["bare:native", "js:native", "hop:pull", "hop:its", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
     ),
-    usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, Number(median(samples[k]).toFixed(1))])),
+    usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, round2(median(samples[k]), 1)])),
     ratios: {
       workerOverPythonPassThrough: ratio("worker:native", "pythonPassThrough"),
       chatOverDirect: ratio("chat", "direct"),
@@ -393,7 +398,7 @@ async function main() {
     firstByteMs: Object.fromEntries(
       ["bare:native", "js:native", "pythonPassThrough", "worker:native", "worker:responsesNative"].map((k) => [
         k,
-        Number(median(firstByte[k]).toFixed(2)),
+        round2(median(firstByte[k]), 2),
       ]),
     ),
   };
@@ -428,6 +433,8 @@ function report(result) {
     console.log(`  ${label.padEnd(56)}${String(value).padStart(9)}${delta(value, old)}${goal(value, target)}`);
   const labels = {
     "bare:native": "bare JS pass-through, native text",
+    "hop:pull": "JS identity hop: pull ReadableStream",
+    "hop:its": "JS identity hop: IdentityTransformStream",
     "js:native": "JS one-stage TransformStream, native text",
     pythonPassThrough: "Python Worker passing the stream through",
     jsHello: "JS Worker answering a constant",
