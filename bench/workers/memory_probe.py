@@ -13,7 +13,7 @@ from typing import Any
 
 import js
 import pyodide_js
-from workers import handler, import_from_javascript
+from workers import import_from_javascript
 
 import entry
 
@@ -21,7 +21,6 @@ PROBE_PATH = "/__bench/memory"
 FLOOR_PATH = "/__bench/floor"
 
 
-@handler
 async def on_fetch(request: Any, env: Any) -> Any:
     """Every request goes to the Worker, except the probe."""
     path, _, query = str(request.url).partition("?")
@@ -30,6 +29,5 @@ async def on_fetch(request: Any, env: Any) -> Any:
         return js.Response.new(f'{{"wasm_bytes":{size}}}')
     if path.endswith(FLOOR_PATH):
         module = import_from_javascript("bench_base64_floor.mjs")
-        js_env = getattr(env, "_env", env)  # the JS env under the SDK's wrapper
-        return await module.floor(request.js_object, js_env, query.removeprefix("step="))
-    return await entry.on_fetch.__wrapped__(request, env)
+        return await module.floor(request, env, query.removeprefix("step="))
+    return await entry.on_fetch(request, env)

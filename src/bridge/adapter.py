@@ -1,8 +1,11 @@
 """The JS adapter: the only module that imports `js`, `pyodide` or `workers`.
 
-    workers.Request -> exchange.Call      (body read lazily, size-capped)
+    JS Request -> exchange.Call           (body read lazily, size-capped)
     env.AI / fetch                        -> exchange.Ai / exchange.Fetch (plain Python values)
     exchange.Reply -> a JS Response       (streams stay JavaScript ReadableStreams)
+
+The request and `env` arrive as workerd gives them, without the SDK's wrappers (src/entry.py):
+what crosses is converted here, explicitly.
 
 A streamed chat runs in sse_splice.mjs, the one JavaScript module: it splices the common events
 itself and hands the rest to `chatstream.ChatStream` synchronously, because each call into Python
@@ -21,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import js
 import workers
-from pyodide.ffi import JsException, JsProxy, create_proxy, jsnull, to_js
+from pyodide.ffi import JsBuffer, JsException, JsProxy, create_proxy, jsnull, to_js
 
 import app
 from core import config, log
@@ -56,7 +59,7 @@ def _js_object(value: dict) -> Any:
 
 
 def _without_none(inputs: dict) -> dict:
-    # The SDK turns None into JS null, which Workers AI schemas reject.
+    # A None field is left out: Workers AI schemas reject null.
     return {k: _js_input(v) for k, v in inputs.items() if v is not None}
 
 
@@ -83,18 +86,15 @@ def multipart_input(form: FormInput) -> dict:
 
 
 def _js_inputs(inputs: dict) -> Any:
-    """`inputs` for the binding; with a `ByteList` or a `Base64Input`, one JS object holding
-    the JS number array or base64 text, made in JavaScript.
+    """`inputs` as the binding's JS object; a `ByteList` or a `Base64Input` becomes a JS number
+    array or base64 text, made in JavaScript.
 
     `Array.from(Uint8Array)` costs ~0.85 s per 20 MB in Node, a Python list of ints through
-    `to_js` ~5.7 s. The object is built here, not by the SDK, because the SDK walks every
-    iterable argument in Python, which for a JS Array means 20 million element reads. Base64
-    text is set on it by multipart.mjs: returned to Python, a JS string is copied into one.
+    `to_js` ~5.7 s. Base64 text is set on the object by multipart.mjs: returned to Python, a JS
+    string is copied into one.
     """
     plain = _without_none(inputs)
     built = {k: v for k, v in plain.items() if isinstance(v, (ByteList, Base64Input))}
-    if not built:
-        return plain
     target = _js_object({k: v for k, v in plain.items() if k not in built})
     for key, value in built.items():
         if isinstance(value, Base64Input):
@@ -233,33 +233,45 @@ def _not_a_form() -> ApiError:
     return invalid("The body is not valid multipart/form-data or urlencoded form data.")
 
 
+def _py_value(value: Any) -> Any:
+    """A JSON-shaped JS value as Python's `json` would read it: one `JSON.stringify` in JS and
+    `json.loads` here cost less than the SDK's conversion (`to_py`, then a walk replacing
+    `jsnull`), and give plain dicts, lists and None."""
+    if not isinstance(value, JsProxy):
+        return None if value is jsnull else value
+    return json.loads(js.JSON.stringify(value))
+
+
 class _Ai:
-    """`env.AI` with Python values in and out; failures become mapped ApiErrors."""
+    """`env.AI` (the JS binding) with Python values in and out; failures become mapped
+    ApiErrors."""
 
     def __init__(self, binding: Any) -> None:
         self._binding = binding
 
     async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any:
         try:
-            result = await self._binding.run(model, _js_inputs(inputs), options or {})
+            result = await self._binding.run(model, _js_inputs(inputs), _js_object(options or {}))
         except JsException as exc:
             raise upstream_error(_js_message(exc), model) from None
-        if isinstance(result, memoryview):
-            return result.tobytes()
-        if isinstance(result, JsProxy):
+        if isinstance(result, JsBuffer):
+            return result.to_bytes()
+        if isinstance(result, JsProxy) and hasattr(result, "getReader"):
             return JsStream(result)
-        return result
+        return _py_value(result)
 
 
 class _R2Store:
-    """The `IMAGES` R2 bucket (SDK-wrapped) as an `exchange.Storage`; JS failures -> OSError."""
+    """The `IMAGES` R2 bucket (the JS binding) as an `exchange.Storage`; JS failures ->
+    OSError."""
 
     def __init__(self, bucket: Any) -> None:
         self._bucket = bucket
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         try:
-            await self._bucket.put(key, data, {"httpMetadata": {"contentType": content_type}})
+            metadata = _js_object({"httpMetadata": {"contentType": content_type}})
+            await self._bucket.put(key, to_js(data), metadata)
         except JsException as exc:
             raise OSError(f"R2 put failed: {_js_message(exc)}") from None
 
@@ -274,18 +286,15 @@ class _R2Store:
             found = await getattr(self._bucket, method)(key)
         except JsException as exc:
             raise OSError(f"R2 {method} failed: {_js_message(exc)}") from None
-        if found is None:
+        if found is None or found is jsnull:
             return None
-        meta = found.httpMetadata or {}
+        content_type = getattr(found.httpMetadata, "contentType", None)
         uploaded = found.uploaded
-        if hasattr(uploaded, "timestamp"):  # the SDK turns a JS Date into a datetime
-            uploaded_ms = int(uploaded.timestamp() * 1000)
-        else:
-            uploaded_ms = int(uploaded.getTime()) if uploaded is not None else 0
+        uploaded_ms = int(uploaded.getTime()) if isinstance(uploaded, JsProxy) else 0
         body = found.body if method == "get" else None
         return StoredObject(
             data=JsStream(body) if body is not None else None,
-            content_type=str(meta.get("contentType") or "application/octet-stream"),
+            content_type=str(content_type or "application/octet-stream"),
             etag=str(found.httpEtag or f'"{found.etag}"'),
             uploaded_ms=uploaded_ms,
         )
@@ -320,7 +329,7 @@ async def _read_capped(stream: Any, limit: int) -> Any:
 
 
 class _KvStore:
-    """A KV namespace (SDK-wrapped) as an `exchange.Kv`; JS failures -> OSError."""
+    """A KV namespace (the JS binding) as an `exchange.Kv`; JS failures -> OSError."""
 
     def __init__(self, namespace: Any) -> None:
         self._namespace = namespace
@@ -330,11 +339,11 @@ class _KvStore:
             value = await self._namespace.get(key)
         except JsException as exc:
             raise OSError(f"KV get failed: {_js_message(exc)}") from None
-        return None if value is None else str(value)
+        return None if value is None or value is jsnull else str(value)
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
         try:
-            await self._namespace.put(key, value, {"expirationTtl": ttl_seconds})
+            await self._namespace.put(key, value, _js_object({"expirationTtl": ttl_seconds}))
         except JsException as exc:
             raise OSError(f"KV put failed: {_js_message(exc)}") from None
 
@@ -402,7 +411,7 @@ def _var(env: Any, name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, JsProxy):
-        return json.dumps(value.to_py())
+        return str(js.JSON.stringify(value))
     return str(value)
 
 
@@ -575,7 +584,7 @@ async def serve(request: Any, env: Any) -> Any:
     """
     request_id = "req_" + secrets.token_hex(12)
     try:
-        return await _to_response(await app.handle(_call(request.js_object, env, request_id)))
+        return await _to_response(await app.handle(_call(request, env, request_id)))
     except Exception:
         log.error(request_id, "unhandled_exception", traceback=traceback.format_exc())
         reply = error_reply(internal_error(request_id))
