@@ -64,34 +64,30 @@ export function boundaryOf(contentType) {
 
 /**
  * The body as one Uint8Array, or null once more than `limit` bytes came (the stream cancelled).
- * With a declared length the buffer is allocated once and filled as chunks arrive; without one
- * the chunks are kept and joined at the end (twice the body for a moment, as a Blob would be).
+ * With a declared length the buffer is allocated once and the body is read into it (`byob`:
+ * workerd's request bodies are byte streams, so no chunk is allocated on the way; other streams
+ * copy theirs in); without one the chunks are kept and joined at the end (twice the body for a
+ * moment, as a Blob would be).
  */
 export async function readBody(stream, declared, limit) {
   if (!stream) return new Uint8Array(0);
+  if (declared > 0 && declared <= limit) return readDeclared(stream, declared);
   const reader = stream.getReader();
   const chunks = [];
-  const buffer = declared > 0 && declared <= limit ? new Uint8Array(declared) : null;
   let total = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (total + value.byteLength > (buffer ? buffer.length : limit)) {
+      if (total + value.byteLength > limit) {
         await reader.cancel();
         return null;
       }
-      if (buffer) buffer.set(value, total);
-      else chunks.push(value);
+      chunks.push(value);
       total += value.byteLength;
     }
-  } catch (e) {
-    if (e instanceof FormError) throw e;
+  } catch {
     throw incomplete();
-  }
-  if (buffer) {
-    if (total !== buffer.length) throw incomplete();
-    return buffer;
   }
   const joined = new Uint8Array(total);
   let at = 0;
@@ -100,6 +96,44 @@ export async function readBody(stream, declared, limit) {
     at += chunk.byteLength;
   }
   return joined;
+}
+
+/** A body of `declared` bytes (HTTP framing holds it to that), read into one buffer. */
+async function readDeclared(stream, declared) {
+  let byob = null;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: read its chunks
+  }
+  let buffer = new Uint8Array(declared);
+  let total = 0;
+  try {
+    if (byob) {
+      while (total < declared) {
+        // The view's buffer is transferred to the read and comes back as `value.buffer`.
+        const { done, value } = await byob.read(new Uint8Array(buffer.buffer, total, declared - total));
+        if (done) break;
+        buffer = new Uint8Array(value.buffer);
+        total += value.byteLength;
+      }
+      // Nothing may follow the declared length (HTTP framing): anything more is an error.
+      if (total === declared && !(await byob.read(new Uint8Array(1))).done) throw incomplete();
+    } else {
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (total + value.byteLength > declared) throw incomplete();
+        buffer.set(value, total);
+        total += value.byteLength;
+      }
+    }
+  } catch {
+    throw incomplete();
+  }
+  if (total !== declared) throw incomplete();
+  return buffer;
 }
 
 function indexOf(data, needle, from) {

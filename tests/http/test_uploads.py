@@ -131,6 +131,16 @@ def test_a_body_shorter_than_its_declared_length_is_incomplete():
     assert parse(body, declared=len(body) + 10) == {"error": "IncompleteBody"}
 
 
+def test_a_body_with_a_length_is_read_into_one_buffer_not_chunk_by_chunk():
+    # workerd's request bodies are byte streams: read into the buffer allocated for the whole
+    # body, a 25 MB upload leaves no chunks behind (docs/performance.md, "Uploads").
+    body, _ = multipart(FORM)
+    cuts = [{"chunks": [size] * (len(body) // size + 1)} for size in (1, 7, 100, len(body))]
+    assert parse_all([{"body": body, "byob": True, **cut} for cut in cuts]) == [EXPECTED] * 4
+    assert parse(body, declared=len(body) + 10, byob=True) == {"error": "IncompleteBody"}
+    assert parse(body, declared=len(body) - 1, byob=True) == {"error": "IncompleteBody"}
+
+
 def test_a_body_without_a_length_past_the_limit_is_refused_as_it_arrives():
     body, _ = multipart(FORM)
     assert parse(body, declared=False, limit=len(body) - 1) == {"tooLarge": True}
