@@ -84,7 +84,6 @@ const streamingVariants = () => ({
   ...Object.fromEntries(SHAPES.map((s) => [`js:${s}`, ["js", `/?shape=${s}`, true]])),
   pythonPassThrough: ["direct", "/?stream=1", true],
   "hop:pull": ["bare", "/pull?shape=native", true],
-  "hop:its": ["bare", "/its?shape=native", true],
   ...Object.fromEntries(
     Object.entries(CASES).map(([name, [, shape, route, fields]]) => [`worker:${name}`, ["worker", route, true, { shape, ...fields }]]),
   ),
@@ -98,6 +97,8 @@ const PER_REQUEST = {
   onFetchRaw: ["onFetch", "/raw", false],
   pythonHello: ["direct", "/hello", false],
   direct: ["direct", "/", false],
+  health: ["worker", "/health", false],
+  models: ["worker", "/v1/models", false],
   chat: ["worker", CHAT, false, {}],
 };
 // Each sample is sized to about this much wall time (from the warm-up), so the 10 ms CPU tick
@@ -189,9 +190,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The request `spec` (see `streamingVariants`) to `port`; resolves with the body's text if
  * `keep`. Pushes the time to the first body chunk onto `firstByte`. */
 async function request(port, [, urlPath, streamed, fields], firstByte = null, keep = false) {
-  const api = urlPath.startsWith("/v1/");
+  // With body fields: a POST of an API request; without: a GET.
   let body;
-  if (api) {
+  if (fields) {
     const { shape = "native", ...rest } = fields;
     const said = `bench:${shape}`;
     body = JSON.stringify({
@@ -203,8 +204,8 @@ async function request(port, [, urlPath, streamed, fields], firstByte = null, ke
   }
   const t0 = performance.now();
   const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
-    method: api ? "POST" : "GET",
-    headers: api ? { authorization: "Bearer sk-bench", "content-type": "application/json" } : {},
+    method: body ? "POST" : "GET",
+    headers: { authorization: "Bearer sk-bench", ...(body ? { "content-type": "application/json" } : {}) },
     body,
   });
   if (response.status !== 200) throw new Error(`${urlPath}: ${response.status} ${await response.text()}`);
@@ -390,7 +391,7 @@ async function main() {
     idleTicksPerS: Number(idlePerS.toFixed(3)),
     shapes: Object.fromEntries(Object.entries(CASES).map(([name, c]) => [name, perCase(name, c)])),
     usPerEvent: Object.fromEntries(
-      ["bare:native", "js:native", "hop:pull", "hop:its", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
+      ["bare:native", "js:native", "hop:pull", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
     ),
     usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, round2(median(samples[k]), 1)])),
     ratios: {
@@ -436,7 +437,6 @@ function report(result) {
   const labels = {
     "bare:native": "bare JS pass-through, native text",
     "hop:pull": "JS identity hop: pull ReadableStream",
-    "hop:its": "JS identity hop: IdentityTransformStream",
     "js:native": "JS one-stage TransformStream, native text",
     pythonPassThrough: "Python Worker passing the stream through",
     jsHello: "JS Worker answering a constant",
@@ -446,6 +446,8 @@ function report(result) {
     onFetchRaw: "Python on_fetch, env.AI.run's JSON, JS binding",
     pythonHello: "Python WorkerEntrypoint answering a constant",
     direct: "Python WorkerEntrypoint answering env.AI.run's JSON",
+    health: "this Worker, GET /health (no auth, no binding)",
+    models: "this Worker, GET /v1/models (auth, the catalog)",
     chat: "this Worker, POST /v1/chat/completions",
     workerOverPythonPassThrough: "this Worker / Python pass-through, native text",
     chatOverDirect: "chat / env.AI.run-only Python Worker",

@@ -1,8 +1,8 @@
 // Pass-through: the upstream stream as the response body, no JavaScript per event.
 // `?shape=<name>` picks the upstream shape (bench/workers/fake-ai.mjs). `/json` answers a
 // non-streamed `env.AI.run` as JSON, `/hello` a constant: a JavaScript Worker's per-request cost.
-// `/pull` and `/its` pass every chunk through JavaScript unchanged, the two ways a transform can
-// hand chunks on: what any per-event JavaScript costs before it does anything.
+// `/pull` passes every chunk through JavaScript unchanged, as sse_splice.mjs hands chunks on:
+// what any per-event JavaScript costs before it does anything.
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -22,22 +22,6 @@ export default {
         },
       });
       return new Response(body, { headers });
-    }
-    if (url.pathname === "/its") {
-      // workerd's native IdentityTransformStream, written from a read loop that waits only when
-      // the writer's queue is full.
-      const { readable, writable } = new IdentityTransformStream();
-      const writer = writable.getWriter();
-      const reader = stream.getReader();
-      (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return writer.close();
-          writer.write(value);
-          if (writer.desiredSize <= 0) await writer.ready;
-        }
-      })();
-      return new Response(readable, { headers });
     }
     return new Response(stream, { headers });
   },
