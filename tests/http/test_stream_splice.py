@@ -10,6 +10,7 @@ import json
 import random
 import shutil
 import socket
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -626,6 +627,33 @@ def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_co
         assert again.read().endswith(b"data: [DONE]\n\n")
     logs = worker.logs()[logs_before:]
     assert "Traceback" not in logs and "Error" not in logs, logs
+
+
+def test_a_client_that_stops_reading_stops_the_upstream_reads(worker, api_key, emulator_control):
+    """A client that reads the first bytes and then nothing holds the upstream back: the
+    Worker buffers a bounded amount, so the emulator is still writing its 48 MB (not done)
+    when the client hangs up, and sees the hang-up."""
+    event = native("x" * 65536).encode()
+    emulator_control.script(
+        model="*",
+        content_type="text/event-stream",
+        chunks_b64=[base64.b64encode(event).decode()] * 768,
+    )
+    parts = urlsplit(worker.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = {"model": CHAT, "stream": True, "messages": [{"role": "user", "content": "Say hello"}]}
+    conn.request(
+        "POST",
+        "/v1/chat/completions",
+        json.dumps(body),
+        {"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+    )
+    response = conn.getresponse()
+    assert response.read1(65536).startswith(b"data: ")
+    time.sleep(3)  # long enough to read and splice it all, were nothing holding it back
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    assert emulator_control.wait_abandoned(), "the Worker read the whole upstream"
 
 
 @pytest.fixture(scope="module")
