@@ -766,13 +766,16 @@ export function transcode(source, python, control, heads) {
     finish();
   };
   // A stalled upstream must not hold the client forever. One timer per stream, re-armed when
-  // it fires, rather than one per chunk: a chunk only records when it came.
+  // it fires, rather than one per chunk: a read only records when it was asked for and a chunk
+  // when it came. Only a read left unanswered counts: while the client is not reading, no read
+  // is asked for (backpressure), and that is not the upstream's silence.
   let lastData = Date.now();
+  let waiting = false; // a read of the upstream is outstanding
   const watch = (delay) => {
     idleTimer = setTimeout(() => {
       if (released) return;
       const quiet = Date.now() - lastData;
-      if (quiet < idleMs) return watch(idleMs - quiet);
+      if (!waiting || quiet < idleMs) return watch(waiting ? idleMs - quiet : idleMs);
       reader.cancel("stalled").catch(() => {});
       failed(`The upstream stream stalled: nothing arrived for ${idleMs / 1000} s.`);
     }, delay);
@@ -780,6 +783,7 @@ export function transcode(source, python, control, heads) {
   let read;
   const onChunk = ({ done, value }) => {
     if (released) return undefined;
+    waiting = false;
     lastData = Date.now();
     try {
       if (done) return ended();
@@ -794,7 +798,11 @@ export function transcode(source, python, control, heads) {
     }
   };
   const onFailure = () => (released ? undefined : failed());
-  read = () => reader.read().then(onChunk, onFailure);
+  read = () => {
+    waiting = true;
+    lastData = Date.now();
+    return reader.read().then(onChunk, onFailure);
+  };
 
   // A pull source rather than a TransformStream: per chunk it costs one read, where a pipe
   // through a TransformStream costs several promises (about 1 µs against 2.4 in Node).

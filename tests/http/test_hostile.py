@@ -5,6 +5,7 @@ by the target never being contacted.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
@@ -345,6 +346,33 @@ def test_a_stream_that_stalls_ends_with_an_error_event_and_done(hostile, emulato
     text = body.decode()
     assert "stalled" in text and text.endswith("data: [DONE]\n\n")
     assert time.monotonic() - started < 8
+
+
+@pytest.mark.emulator
+def test_a_client_that_pauses_reading_is_not_taken_for_a_stalled_upstream(
+    hostile, emulator_control
+):
+    # The idle limit (1 s here) is the upstream's: a client that stops reading for longer holds
+    # the upstream's reads back, and its stream must still end as the upstream ends it.
+    event = b'data: {"response":"' + b"x" * 65536 + b'"}\n\n'
+    emulator_control.script(
+        model="*",
+        content_type="text/event-stream",
+        chunks_b64=[base64.b64encode(event).decode()] * 768
+        + [base64.b64encode(b"data: [DONE]\n\n").decode()],
+    )
+    parts = urlsplit(hostile.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = {"stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"content-type": "application/json", **AUTH}
+    conn.request("POST", "/v1/chat/completions", json.dumps(body), headers)
+    response = conn.getresponse()
+    first = response.read1(65536)
+    time.sleep(2.5)  # the upstream has far more to send than the buffers on the way hold
+    text = (first + response.read()).decode()
+    conn.close()
+    assert "stalled" not in text
+    assert '"finish_reason":"stop"' in text and text.endswith("data: [DONE]\n\n")
 
 
 @pytest.mark.emulator
