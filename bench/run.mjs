@@ -244,6 +244,7 @@ async function serve(ports, extraArgs = []) {
     { stdio: ["ignore", "ignore", "inherit"] }, // stdout: the Worker's request log lines
   );
   const stop = () => {
+    process.off("exit", stop);
     if (workerd.exitCode === null) workerd.kill("SIGTERM");
     fs.rmSync(dir, { recursive: true, force: true });
   };
