@@ -1,7 +1,8 @@
 """`make bench`: the other way to write a Python Worker, a module-level `on_fetch` handler
 instead of a `WorkerEntrypoint` class (what src/entry.py does), by what it costs per request.
 
-`/hello` answers a JS `Response` built directly; `/json` answers `env.AI.run`'s JSON through
+`/hello` answers a JS `Response` built directly (`/cross` after 100 reads of a property of the
+JS request: what one call into JavaScript costs); `/json` answers `env.AI.run`'s JSON through
 the SDK's binding wrapper (`workers.handler`, as src/entry.py), `/raw` the same through the JS
 binding itself, converting inputs and answer here.
 """
@@ -16,6 +17,7 @@ from workers import handler
 
 MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 INPUTS = {"prompt": "hi"}
+CROSSINGS = 100
 
 
 @handler
@@ -29,6 +31,10 @@ async def on_fetch(request: Any, env: Any) -> Any:
     url = str(request.url)
     if url.endswith("/json"):
         return await _through_sdk(request, env)
+    if url.endswith("/cross"):
+        for _ in range(CROSSINGS):
+            str(request.method)  # one property read of a JS object: a call into JavaScript
+        return JsResponse.new("ok")
     if url.endswith("/raw"):
         result = await env.AI.run(MODEL, to_js(INPUTS, dict_converter=Object.fromEntries))
         return JsResponse.new(json.dumps(result.to_py()))
