@@ -67,6 +67,9 @@ const DATA = ascii('data:');
 const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const BOM = "\ufeff";
 const SLAB_SIZE = 16384;
+// Bytes written but not yet read by the client past which reading the upstream waits.
+const HIGH_WATER = 16384;
+const ignore = () => {};
 
 /** Whether `pattern` occurs in `bytes` at `at`. */
 function matchAt(bytes, at, pattern) {
@@ -431,17 +434,23 @@ export function transcode(source, python, control, heads) {
     count = 0;
     outSize = 0;
   };
-  /** Enqueues what was emitted, as one chunk; false if there was nothing. */
-  const send = (controller) => {
-    if (!outSize) return false;
+  let lastWrite = Promise.resolve();
+  const write = (chunk) => {
+    lastWrite = writer.write(chunk);
+    lastWrite.catch(ignore); // a client gone: `writer.closed` says so
+  };
+  /** Writes what was emitted, as one chunk, if anything was. */
+  const send = () => {
+    if (!outSize) return;
     if (count === 1 && starts[0] === 0 && ends[0] === parts[0].length) {
-      controller.enqueue(parts[0]); // Python's output: already a chunk of its own
+      write(parts[0]); // Python's output: already a chunk of its own
       drop();
-      return true;
+      return;
     }
     // Chunks are views into a slab that is only ever appended to: allocating an ArrayBuffer
-    // per event costs more than the rest of the splice. No range is written after it is
-    // enqueued, and default (not byte) streams neither detach nor reuse what they are given.
+    // per event costs more than the rest of the splice. workerd's writable keeps a reference
+    // to the view's buffer, not a copy, until the chunk is read; no range is written after it
+    // is written out, and a full slab is replaced, never reused.
     if (slabAt + outSize > slab.length) {
       slab = new Uint8Array(Math.max(SLAB_SIZE, outSize));
       slabAt = 0;
@@ -461,9 +470,8 @@ export function transcode(source, python, control, heads) {
         at += to - from;
       }
     }
-    controller.enqueue(all);
+    write(all);
     drop();
-    return true;
   };
 
   /** Tells a numbered stream's Python what was spliced since it last heard. */
@@ -744,10 +752,9 @@ export function transcode(source, python, control, heads) {
   };
   const reader = source.getReader();
 
-  let controller; // the readable's, from `start`
   const finish = () => {
-    send(controller);
-    controller.close();
+    send();
+    writer.close().catch(ignore);
     release();
   };
   const ended = () => {
@@ -765,6 +772,14 @@ export function transcode(source, python, control, heads) {
     emit(ask(FAIL, message));
     finish();
   };
+  /** The client went away (the readable was cancelled) or rewriting failed (a bug, not the
+   * upstream): Python's side is freed, the upstream stopped, the output errored. */
+  const stop = (reason) => {
+    if (released) return;
+    release();
+    reader.cancel(reason).catch(ignore);
+    writer.abort(reason).catch(ignore);
+  };
   // A stalled upstream must not hold the client forever. One timer per stream, re-armed when
   // it fires, rather than one per chunk: a read only records when it was asked for and a chunk
   // when it came. Only a read left unanswered counts: while the client is not reading, no read
@@ -776,48 +791,47 @@ export function transcode(source, python, control, heads) {
       if (released) return;
       const quiet = Date.now() - lastData;
       if (!waiting || quiet < idleMs) return watch(waiting ? idleMs - quiet : idleMs);
-      reader.cancel("stalled").catch(() => {});
+      reader.cancel("stalled").catch(ignore);
       failed(`The upstream stream stalled: nothing arrived for ${idleMs / 1000} s.`);
     }, delay);
   };
-  let read;
-  const onChunk = ({ done, value }) => {
-    if (released) return undefined;
-    waiting = false;
-    lastData = Date.now();
-    try {
-      if (done) return ended();
-      rewrite(value);
-      // A pull that enqueues nothing is not repeated: read on until there is something.
-      return send(controller) ? undefined : read();
-    } catch (error) {
-      // A bug, not the upstream: the stream errors; Python's side is freed, the upstream stopped.
-      release();
-      reader.cancel(error).catch(() => {});
-      throw error;
+  /** Reads the upstream and writes what it says, until either end stops. A write is not
+   * awaited: the loop waits only when the output holds `HIGH_WATER` bytes the client has not
+   * read, and then for the last write to be read (a client gone: `desiredSize` is null and the
+   * write rejects). Waiting on `writer.ready` instead held the stream for seconds per chunk in
+   * workerd once the client fell behind. */
+  const pump = async () => {
+    for (;;) {
+      let chunk;
+      waiting = true;
+      lastData = Date.now();
+      try {
+        chunk = await reader.read();
+      } catch {
+        if (!released) failed();
+        return;
+      }
+      waiting = false;
+      if (released) return;
+      lastData = Date.now();
+      if (chunk.done) return ended();
+      rewrite(chunk.value);
+      send();
+      // Full: wait until the client has read what was written last.
+      if (!(writer.desiredSize > 0)) await lastWrite;
     }
   };
-  const onFailure = () => (released ? undefined : failed());
-  read = () => {
-    waiting = true;
-    lastData = Date.now();
-    return reader.read().then(onChunk, onFailure);
-  };
 
-  // A pull source rather than a TransformStream: per chunk it costs one read, where a pipe
-  // through a TransformStream costs several promises (about 1 µs against 2.4 in Node).
-  return new ReadableStream({
-    start(c) {
-      controller = c;
-      emit(encoder.encode(head));
-      send(controller);
-      if (idleMs > 0) watch(idleMs);
-    },
-    pull: read,
-    cancel(reason) {
-      // The client went away: stop the upstream too.
-      release();
-      return reader.cancel(reason);
-    },
-  });
+  // workerd's native IdentityTransformStream rather than a JavaScript stream: the body is read
+  // from it natively, and per chunk JavaScript pays for one read and one write (see
+  // docs/performance.md, "How the streaming path is built").
+  const { readable, writable } = new IdentityTransformStream({ highWaterMark: HIGH_WATER });
+  const writer = writable.getWriter();
+  // A client that leaves while the upstream is quiet is noticed here, not at the next write.
+  writer.closed.catch(stop);
+  emit(encoder.encode(head));
+  send();
+  if (idleMs > 0) watch(idleMs);
+  pump().catch(stop);
+  return readable;
 }
