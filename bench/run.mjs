@@ -83,6 +83,7 @@ const streamingVariants = () => ({
   ...Object.fromEntries(SHAPES.map((s) => [`bare:${s}`, ["bare", `/?shape=${s}`, true]])),
   ...Object.fromEntries(SHAPES.map((s) => [`js:${s}`, ["js", `/?shape=${s}`, true]])),
   pythonPassThrough: ["direct", "/?stream=1", true],
+  "hop:its": ["bare", "/its?shape=native", true],
   "hop:pull": ["bare", "/pull?shape=native", true],
   ...Object.fromEntries(
     Object.entries(CASES).map(([name, [, shape, route, fields]]) => [`worker:${name}`, ["worker", route, true, { shape, ...fields }]]),
@@ -393,7 +394,7 @@ async function main() {
     idleTicksPerS: Number(idlePerS.toFixed(3)),
     shapes: Object.fromEntries(Object.entries(CASES).map(([name, c]) => [name, perCase(name, c)])),
     usPerEvent: Object.fromEntries(
-      ["bare:native", "js:native", "hop:pull", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
+      ["bare:native", "js:native", "hop:its", "hop:pull", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
     ),
     usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, round2(median(samples[k]), 1)])),
     ratios: {
@@ -438,6 +439,7 @@ function report(result) {
     console.log(`  ${label.padEnd(56)}${String(value).padStart(9)}${delta(value, old)}${goal(value, target)}`);
   const labels = {
     "bare:native": "bare JS pass-through, native text",
+    "hop:its": "JS identity hop: IdentityTransformStream (the splice's)",
     "hop:pull": "JS identity hop: pull ReadableStream",
     "js:native": "JS one-stage TransformStream, native text",
     pythonPassThrough: "Python Worker passing the stream through",

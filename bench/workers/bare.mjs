@@ -1,8 +1,9 @@
 // Pass-through: the upstream stream as the response body, no JavaScript per event.
 // `?shape=<name>` picks the upstream shape (bench/workers/fake-ai.mjs). `/json` answers a
 // non-streamed `env.AI.run` as JSON, `/hello` a constant: a JavaScript Worker's per-request cost.
-// `/pull` passes every chunk through JavaScript unchanged, as sse_splice.mjs hands chunks on:
-// what any per-event JavaScript costs before it does anything.
+// `/its` and `/pull` pass every chunk through JavaScript unchanged, as sse_splice.mjs hands
+// chunks on (an IdentityTransformStream) and as it did before (a pull ReadableStream): what any
+// per-event JavaScript costs before it does anything.
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -22,6 +23,22 @@ export default {
         },
       });
       return new Response(body, { headers });
+    }
+    if (url.pathname === "/its") {
+      // The splice's structure: writes not awaited until 16 KB wait to be read.
+      const { readable, writable } = new IdentityTransformStream({ highWaterMark: 16384 });
+      const writer = writable.getWriter();
+      const reader = stream.getReader();
+      (async () => {
+        let last = Promise.resolve();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return writer.close();
+          last = writer.write(value);
+          if (!(writer.desiredSize > 0)) await last;
+        }
+      })();
+      return new Response(readable, { headers });
     }
     return new Response(stream, { headers });
   },
