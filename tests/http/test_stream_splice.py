@@ -565,7 +565,7 @@ def post_streamed(
     )
     request = urllib.request.Request(
         url,
-        data=json.dumps(body).encode(),
+        data=json.dumps(STREAM_BODY).encode(),
         headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -597,21 +597,32 @@ def test_worker_stream_matches_chatstream_for_any_chunking(
         assert sent.decode() == expected.decode(), f"{case}, chunking {number}: {chunks}"
 
 
+STREAM_BODY = {
+    "model": CHAT,
+    "stream": True,
+    "messages": [{"role": "user", "content": "Say hello"}],
+}
+
+
+def _open_stream(worker, api_key) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """A streamed chat on a connection of its own, so the test can stop reading or hang up."""
+    parts = urlsplit(worker.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request(
+        "POST",
+        "/v1/chat/completions",
+        json.dumps(STREAM_BODY),
+        {"authorization": f"Bearer {api_key}", "content-type": "application/json"},
+    )
+    return conn, conn.getresponse()
+
+
 def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_control):
     """A client that hangs up mid-stream stops the upstream stream too, leaves no error
     behind, and the next stream works."""
     emulator_control.fault(model="*", token_delay_ms=50)
     logs_before = len(worker.logs())
-    parts = urlsplit(worker.base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    body = {"model": CHAT, "stream": True, "messages": [{"role": "user", "content": "Say hello"}]}
-    conn.request(
-        "POST",
-        "/v1/chat/completions",
-        json.dumps(body),
-        {"authorization": f"Bearer {api_key}", "content-type": "application/json"},
-    )
-    response = conn.getresponse()
+    conn, response = _open_stream(worker, api_key)
     assert response.read1(65536).startswith(b"data: ")
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
@@ -620,7 +631,7 @@ def test_client_leaving_mid_stream_stops_it_cleanly(worker, api_key, emulator_co
     emulator_control.reset()
     request = urllib.request.Request(
         worker.base_url + "/v1/chat/completions",
-        data=json.dumps(body).encode(),
+        data=json.dumps(STREAM_BODY).encode(),
         headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as again:
@@ -639,16 +650,7 @@ def test_a_client_that_stops_reading_stops_the_upstream_reads(worker, api_key, e
         content_type="text/event-stream",
         chunks_b64=[base64.b64encode(event).decode()] * 768,
     )
-    parts = urlsplit(worker.base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    body = {"model": CHAT, "stream": True, "messages": [{"role": "user", "content": "Say hello"}]}
-    conn.request(
-        "POST",
-        "/v1/chat/completions",
-        json.dumps(body),
-        {"authorization": f"Bearer {api_key}", "content-type": "application/json"},
-    )
-    response = conn.getresponse()
+    conn, response = _open_stream(worker, api_key)
     assert response.read1(65536).startswith(b"data: ")
     time.sleep(3)  # long enough to read and splice it all, were nothing holding it back
     conn.sock.shutdown(socket.SHUT_RDWR)
