@@ -565,7 +565,7 @@ def post_streamed(
     )
     request = urllib.request.Request(
         url,
-        data=json.dumps(STREAM_BODY).encode(),
+        data=json.dumps(body).encode(),
         headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
