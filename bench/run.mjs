@@ -78,8 +78,8 @@ const CASES = {
 };
 const SHAPES = [...new Set(Object.values(CASES).map(([, shape]) => shape))];
 
-/** A request spec: [service, path, streamed, body fields]. */
-const streamingVariants = () => ({
+// A request spec: [service, path, streamed, body fields].
+const STREAMING = {
   ...Object.fromEntries(SHAPES.map((s) => [`bare:${s}`, ["bare", `/?shape=${s}`, true]])),
   ...Object.fromEntries(SHAPES.map((s) => [`js:${s}`, ["js", `/?shape=${s}`, true]])),
   pythonPassThrough: ["direct", "/?stream=1", true],
@@ -88,7 +88,7 @@ const streamingVariants = () => ({
   ...Object.fromEntries(
     Object.entries(CASES).map(([name, [, shape, route, fields]]) => [`worker:${name}`, ["worker", route, true, { shape, ...fields }]]),
   ),
-});
+};
 // Non-streamed, from the cheapest answer up: where a Python Worker's per-request CPU goes.
 const PER_REQUEST = {
   jsHello: ["bare", "/hello", false],
@@ -332,9 +332,8 @@ async function main() {
   await firstResponse(ports.worker, PER_REQUEST.chat, workerd, t0);
   await firstResponse(ports.counted, PER_REQUEST.chat, workerd, t0);
   const startS = (performance.now() - t0) / 1000;
-  const streaming = streamingVariants();
   const only = new RegExp(process.env.BENCH_ONLY ?? "");
-  const variants = Object.fromEntries(Object.entries({ ...streaming, ...PER_REQUEST }).filter(([k]) => only.test(k)));
+  const variants = Object.fromEntries(Object.entries({ ...STREAMING, ...PER_REQUEST }).filter(([k]) => only.test(k)));
   const counts = {};
   for (const [name, spec] of Object.entries(variants)) {
     await request(ports[spec[0]], spec);

@@ -4,7 +4,7 @@ For a class, workerd builds an instance per request (one more call into Python) 
 the request and the response through the SDK's RPC conversions (`wrapper_func`); the plain
 handler skips both, and without the SDK's `handler` decorator the request and the bindings
 stay plain JS objects, which bridge.adapter converts itself (no wrapper walking every value).
-Together ≈ 0.9 ms of CPU per request on `make bench` (docs/performance.md). It needs the
+Together ≈ 0.8 ms of CPU per request on `make bench` (docs/performance.md). It needs the
 `disable_python_no_global_handlers` flag (wrangler.toml).
 """
 

@@ -141,7 +141,7 @@ class _Upload:
         return self.view.to_bytes()
 
     async def head(self, size: int) -> bytes:
-        return self.view.subarray(0, size).to_bytes()
+        return self.read(0, size)
 
     def read(self, start: int, stop: int) -> bytes:
         return self.view.subarray(start, stop).to_bytes()
