@@ -350,11 +350,7 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
     # gpt-oss and Kimi do not stream on /ai/run (catalog.NO_UPSTREAM_STREAM): replayed too.
     upstream_stream = stream and not (fmt and model.shape == NATIVE) and streams_upstream(model)
     if upstream_stream:
-        inputs["stream"] = True
-        if model.shape != NATIVE:
-            # Chat Completions models send a usage chunk only when asked (OpenAI's rule; their
-            # schemas carry stream_options.include_usage): real counts instead of estimates.
-            inputs["stream_options"] = {"include_usage": True}
+        _stream_upstream(inputs, model)
     return ChatRequest(
         model,
         inputs,
@@ -366,6 +362,14 @@ def chat_request(body: Mapping[str, Any], model: Model) -> ChatRequest:
         images,
         default_budget=_default_budget(body),
     )
+
+
+def _stream_upstream(inputs: dict[str, Any], model: Model) -> None:
+    inputs["stream"] = True
+    if model.shape != NATIVE:
+        # Chat Completions models send a usage chunk only when asked (OpenAI's rule; their
+        # schemas carry stream_options.include_usage): real counts instead of estimates.
+        inputs["stream_options"] = {"include_usage": True}
 
 
 def _default_budget(body: Mapping[str, Any]) -> bool:
@@ -404,7 +408,7 @@ def completion_request(body: Mapping[str, Any], model: Model, prompt: str) -> Ch
         **sampling(body, prompt, model),
     }
     if stream and streams_upstream(model):
-        inputs["stream"] = True
+        _stream_upstream(inputs, model)
     return ChatRequest(
         model,
         inputs,

@@ -465,6 +465,21 @@ def test_chat_completions_models_report_real_usage_in_streams(client, emulator_c
 
 
 @pytest.mark.emulator
+@pytest.mark.parametrize("quirk", ["when_asked", "always"])
+def test_legacy_completions_streams_report_the_models_usage(client, emulator_control, quirk):
+    emulator_control.quirks(usage_chunk=quirk)
+    model = "@cf/qwen/qwen3-30b-a3b-fp8"
+    whole = client.completions.create(model=model, prompt="Once upon")
+    chunks = list(
+        client.completions.create(
+            model=model, prompt="Once upon", stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert chunks[-1].usage.model_dump() == whole.usage.model_dump()
+    assert emulator_control.requests()[-1]["inputs"]["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.emulator
 def test_license_gated_model_is_agreed_to_and_answers(client, emulator_control):
     completion = client.chat.completions.create(
         model="@cf/meta/llama-3.2-11b-vision-instruct", messages=USER

@@ -403,6 +403,15 @@ def test_chat_completions_models_are_asked_for_the_stream_usage_chunk():
     assert "stream_options" not in chat.chat_request({"messages": USER}, QWEN3).inputs
 
 
+def test_legacy_completions_ask_chat_completions_models_for_the_usage_chunk():
+    streamed = {"prompt": "hi", "stream": True}
+    assert chat.completion_request(streamed, QWEN3, "hi").inputs["stream_options"] == {
+        "include_usage": True
+    }
+    assert "stream_options" not in chat.completion_request(streamed, LLAMA, "hi").inputs
+    assert "stream_options" not in chat.completion_request({"prompt": "hi"}, QWEN3, "hi").inputs
+
+
 @pytest.mark.parametrize(
     ("extra", "param"),
     [
