@@ -9,6 +9,7 @@ from typing import Any
 
 from core.errors import ApiError, bad_upstream, invalid, missing, too_large
 from core.exchange import Call, Reply, StreamBody, form_values
+from formats.filebytes import FileBytes
 from mapping import catalog, speech, transcripts
 from upstream import ai, audio_english
 
@@ -55,20 +56,20 @@ async def _recognize(call: Call, task: str) -> Reply:
         )
     kind = transcripts.check_audio(await upload.head(transcripts.SNIFF_BYTES))
     model, request = transcripts.for_size(model, upload.size, request)
+    # Python reads only the file's first bytes: it goes to Workers AI as the request body (a
+    # stream), or as base64 text or a number array made in JavaScript.
     if transcripts.audio_form(model, bool(settings.ai_gateway_id)) == "stream":
-        # The file goes to Workers AI as the request body: Python reads only its first bytes.
         audio = upload.stream(transcripts.media_type(upload.content_type, kind))
     else:
-        audio = await upload.bytes()
+        audio = FileBytes(upload)
     inputs = transcripts.to_upstream(model, audio, request)
-    del audio  # the inputs hold the only copy the binding needs
     try:
         output = await ai.run(call, model.id, inputs)
     except ApiError as error:
         if not transcripts.retry_as_base64(inputs, error):
             raise
         # The stream form was refused (5006/3010): the documented base64 string instead.
-        inputs = transcripts.to_upstream(model, await upload.bytes(), request)
+        inputs = transcripts.to_upstream(model, FileBytes(upload), request)
         output = await ai.run(call, model.id, inputs)
     if task == transcripts.TRANSLATE and isinstance(output, dict):
         output = await audio_english.english(call, output)

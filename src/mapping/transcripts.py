@@ -9,7 +9,6 @@ words}]` and `transcription_info: {language, duration, ...}`.
 
 from __future__ import annotations
 
-import binascii
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -17,8 +16,9 @@ from typing import Any
 
 from core import validate
 from core.errors import invalid, missing
-from core.exchange import BYTE_ARRAY_LIMIT, ByteList, StreamInput, dumps
+from core.exchange import BYTE_ARRAY_LIMIT, Base64Input, ByteList, StreamInput, dumps
 from formats import subtitles
+from formats.filebytes import Data
 from formats.subtitles import Cue
 from mapping.catalog import MODELS, Model
 
@@ -211,22 +211,22 @@ def media_type(declared: str, kind: str) -> str:
     return MEDIA_TYPES[kind]
 
 
-def to_upstream(model: Model, audio: bytes | StreamInput, request: Request) -> dict[str, Any]:
+def to_upstream(model: Model, audio: Data | StreamInput, request: Request) -> dict[str, Any]:
     """Workers AI inputs for `model`: the audio in the form the model takes, plus options.
 
-    `audio` is the upload's bytes, or a `StreamInput` when `audio_form` says "stream".
-    `@cf/openai/whisper` and `-tiny-en` take `audio` as an array of byte values only; the adapter
-    builds that array on the JavaScript side (`ByteList`), never as a Python list. Other models
-    take the stream as it is, or base64 encoded once here, and the whisper-large-v3-turbo options.
+    `audio` is the upload (a `FileBytes` over it; bytes in unit tests), or a `StreamInput` when
+    `audio_form` says "stream". `@cf/openai/whisper` and `-tiny-en` take `audio` as an array of
+    byte values only, other models the stream or base64 text, with the whisper-large-v3-turbo
+    options. The array and the text are made by the adapter in JavaScript from the upload's
+    view (`ByteList`, `Base64Input`): the file never enters Python (docs/performance.md,
+    "Uploads").
     """
     if model.params.get("audio") == "bytes":
-        if not isinstance(audio, bytes):
+        if isinstance(audio, StreamInput):
             raise TypeError(f"{model.id} takes the audio as bytes, not a stream")
         return {"audio": ByteList(audio)}
     inputs: dict[str, Any] = {
-        "audio": audio
-        if isinstance(audio, StreamInput)
-        else binascii.b2a_base64(audio, newline=False).decode("ascii"),
+        "audio": audio if isinstance(audio, StreamInput) else Base64Input(audio),
         "task": request.task,
     }
     if request.language:
