@@ -14,7 +14,7 @@ PYODIDE_BUNDLE := .cache/pyodide-bundle/pyodide_dev.capnp.bin
 # needs more than the package registries.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install dev test test-unit test-http test-browser fuzz bench lint vendor dry-run deploy clean
+.PHONY: install dev test test-unit test-http test-browser fuzz bench profile lint vendor dry-run deploy clean
 
 install: $(VENV)/.installed node_modules/.installed python_modules/.installed $(PYODIDE_BUNDLE)
 
@@ -71,6 +71,12 @@ fuzz: install
 bench: install
 	$(NPM_RUN) node bench/run.mjs $(BENCH_ARGS)
 	$(NPM_RUN) $(PY) -m bench.uploads $(BENCH_ARGS)
+
+# V8's CPU profile of one bench variant on workerd, by kind of work (bench/profile.mjs):
+# `make profile VARIANT=chat` (or health, onFetchHello, step:serve_chat, worker:native, ...).
+VARIANT ?= chat
+profile: install
+	$(NPM_RUN) VARIANT=$(VARIANT) node bench/profile.mjs
 
 lint: install
 	$(PY) -m ruff check .

@@ -14,6 +14,9 @@
 //               of the Worker with tests/http/splice_counter.mjs, not timed);
 //   per request µs of CPU for a non-streaming chat vs a Python Worker that only calls
 //               env.AI.run;
+//   in request  µs of CPU per step repeated inside one request (bench/workers/in_request.py):
+//               an event-loop turn, a JS await, a deadline, env.AI.run, app.handle with the
+//               tests' fakes, the whole pipeline;
 //   first byte  ms from sending a streamed request to its first body chunk;
 //   start-up    s from spawning workerd to the first answer, this Worker vs one importing only
 //               the SDK, importing at start and restoring a dedicated memory snapshot
@@ -103,6 +106,12 @@ const PER_REQUEST = {
   models: ["worker", "/v1/models", false],
   chat: ["worker", CHAT, false, {}],
 };
+// Steps repeated inside ONE request of bench/workers/in_request.py, with their repeat counts:
+// the request's CPU less that of one running none, per repeat.
+const STEPS = { turn: 200, js_await: 200, deadline: 200, ai: 50, health_fakes: 50, chat_fakes: 50, serve_chat: 20 };
+const IN_REQUEST = Object.fromEntries(
+  Object.entries({ none: 0, ...STEPS }).map(([step, n]) => [`step:${step}`, ["inRequest", `/?step=${step}&n=${n}`, false]]),
+);
 // Each sample is sized to about this much wall time (from the warm-up), so the 10 ms CPU tick
 // stays about 1 % of it.
 const SAMPLE_S = Number(process.env.BENCH_SAMPLE_S ?? 0.6);
@@ -156,6 +165,16 @@ async function workerdConfig(ports) {
     // Module-level handlers need this flag since 2025-08 (Cloudflare changelog 2025-08-14).
     onFetch: python("on_fetch.py", ["disable_python_no_global_handlers"]),
     worker: worker(workerModules(config).map(module), pythonFlags, [ai, keys]),
+    // Steps of a request, repeated inside one: the Worker's modules and the unit tests' fakes.
+    inRequest: worker(
+      [
+        module({ name: "in_request.py", type: "python", path: path.join(BENCH, "workers", "in_request.py") }),
+        module({ name: "fakes.py", type: "python", path: path.join(ROOT, "tests", "unit", "fakes.py") }),
+        ...workerModules(config).map(module),
+      ],
+      pythonFlags,
+      [ai, keys],
+    ),
     // The same Worker with bridge/sse_splice.mjs wrapped to count calls into Python, as the
     // HTTP tests do.
     counted: worker(
@@ -322,7 +341,7 @@ async function startup(repeat) {
 }
 
 async function main() {
-  const names = ["bare", "js", "direct", "onFetch", "worker", "counted"];
+  const names = ["bare", "js", "direct", "onFetch", "worker", "counted", "inRequest"];
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
   const t0 = performance.now();
   const { workerd, stop } = await serve(ports);
@@ -333,7 +352,7 @@ async function main() {
   await firstResponse(ports.counted, PER_REQUEST.chat, workerd, t0);
   const startS = (performance.now() - t0) / 1000;
   const only = new RegExp(process.env.BENCH_ONLY ?? "");
-  const variants = Object.fromEntries(Object.entries({ ...STREAMING, ...PER_REQUEST }).filter(([k]) => only.test(k)));
+  const variants = Object.fromEntries(Object.entries({ ...STREAMING, ...PER_REQUEST, ...IN_REQUEST }).filter(([k]) => only.test(k)));
   const counts = {};
   for (const [name, spec] of Object.entries(variants)) {
     await request(ports[spec[0]], spec);
@@ -396,6 +415,12 @@ async function main() {
       ["bare:native", "js:native", "hop:its", "hop:pull", "pythonPassThrough"].map((k) => [k, round2(median(samples[k]), 1)]),
     ),
     usPerRequest: Object.fromEntries(Object.keys(PER_REQUEST).map((k) => [k, round2(median(samples[k]), 1)])),
+    usPerStep: Object.fromEntries(
+      Object.entries(STEPS).map(([step, n]) => [
+        step,
+        round2(median(rounds.filter((r) => `step:${step}` in r).map((r) => (r[`step:${step}`] - r["step:none"]) / n)), 1),
+      ]),
+    ),
     ratios: {
       workerOverPythonPassThrough: ratio("worker:native", "pythonPassThrough"),
       chatOverDirect: ratio("chat", "direct"),
@@ -426,11 +451,15 @@ const TARGETS = {
 /** ` (baseline x, +d%)` against the saved figure, if there is one. */
 function delta(value, old) {
   if (old === undefined || old === null) return "";
-  const change = old ? ` ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%` : "";
+  const change = old && value !== null ? ` ${value >= old ? "+" : ""}${(((value - old) / old) * 100).toFixed(0)}%` : "";
   return `  (baseline ${old}${change})`;
 }
 
-const goal = (value, target) => (target === undefined ? "" : `  <= ${target}: ${value <= target ? "met" : "MISSED"}`);
+/** ` <= target: met` or MISSED; a variant BENCH_ONLY left out is not measured, not met. */
+function goal(value, target) {
+  if (target === undefined) return "";
+  return `  <= ${target}: ${value === null ? "not measured" : value <= target ? "met" : "MISSED"}`;
+}
 
 function report(result) {
   const baseline = fs.existsSync(BASELINE) ? JSON.parse(fs.readFileSync(BASELINE, "utf8")) : null;
@@ -453,6 +482,13 @@ function report(result) {
     health: "this Worker, GET /health (no auth, no binding)",
     models: "this Worker, GET /v1/models (auth, the catalog)",
     chat: "this Worker, POST /v1/chat/completions",
+    turn: "one turn of Pyodide's event loop (asyncio.sleep(0))",
+    js_await: "awaiting a settled JS promise",
+    deadline: "entering and leaving asyncio.timeout",
+    ai: "env.AI.run through bridge.adapter",
+    health_fakes: "app.handle, GET /health, the tests' fakes (no JS)",
+    chat_fakes: "app.handle, chat, the tests' fakes (no JS)",
+    serve_chat: "adapter.serve, chat, on a JS Request (the whole pipeline)",
     workerOverPythonPassThrough: "this Worker / Python pass-through, native text",
     chatOverDirect: "chat / env.AI.run-only Python Worker",
     "worker:native": "this Worker, streamed chat",
@@ -476,7 +512,7 @@ function report(result) {
   for (const [name, [label]] of Object.entries(CASES)) {
     const { us, overJs, overBare, pythonCalls } = result.shapes[name];
     const old = baseline?.shapes?.[name];
-    const met = (value, target) => (value <= target ? " " : "!");
+    const met = (value, target) => (value === null || value <= target ? " " : "!");
     console.log(
       `  ${label.padEnd(56)}${String(us).padStart(7)}${String(overJs).padStart(6)}${met(overJs, TARGETS.shapes.overJs)}` +
         `${String(overBare).padStart(7)}${met(overBare, TARGETS.shapes.overBare)}${String(pythonCalls).padStart(7)}` +
@@ -484,12 +520,14 @@ function report(result) {
     );
   }
   for (const key of ["overJs", "overBare"]) {
-    const worst = Math.max(...Object.values(result.shapes).map((s) => s[key]));
+    const measured = Object.values(result.shapes).map((s) => s[key]).filter((v) => v !== null);
+    const worst = measured.length ? Math.max(...measured) : null;
     row(`worst shape, ${key === "overJs" ? "× JS one-stage transform" : "whole request × bare pass-through"}`, worst, undefined, TARGETS.shapes[key]);
   }
   for (const [title, key] of [
     ["References: workerd CPU µs per upstream event, medians", "usPerEvent"],
     ["Non-streaming: workerd CPU µs per request, medians", "usPerRequest"],
+    ["Inside one request (bench/workers/in_request.py): workerd CPU µs per step, medians", "usPerStep"],
     ["Within-round ratios, medians", "ratios"],
     ["Time to first byte, ms, medians", "firstByteMs"],
     ["Start-up: s from spawning workerd to the first 200 (one Python Worker per process), medians", "startup"],
@@ -502,7 +540,12 @@ function report(result) {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// bench/profile.mjs reuses the variants and the workerd set-up.
+export { freePort, serve, firstResponse, request, STREAMING, PER_REQUEST, IN_REQUEST };
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
