@@ -4,7 +4,8 @@
 
 Cases, each in a fresh `node runtime/dev.mjs` (real workerd, the repo's emulator as Workers AI):
 - a 25 MB WAV to `POST /v1/audio/transcriptions` with `whisper-1` (whisper-large-v3-turbo, which
-  takes the file as a stream), and the same behind AI Gateway (base64, no target);
+  takes the file as a stream), and a 15 MB one behind AI Gateway (base64, which is refused over
+  15 MB; no target);
 - a 4 MB PNG (incompressible noise, RGB) to `POST /v1/images/edits` (img2img, `image_b64`);
 - the floor under it (no target): the same PNG as the whole body of a bench-only path that
   passes the JS request to `bench/workers/base64_floor.mjs`, which reads it ("floor-read"),
@@ -121,8 +122,9 @@ IMAGE = {"model": "dall-e-2", "prompt": "a watercolour of the same scene"}
 CASES = (
     Case("audio", "/v1/audio/transcriptions", AUDIO, ("file", "a.wav", "audio/wav"),
          wav_silence, 25 * MiB, 32 * 1024),
+    # Behind AI Gateway the audio goes as base64, refused over 15 MB (transcripts.BASE64_LIMIT).
     Case("audio-gateway", "/v1/audio/transcriptions", AUDIO, ("file", "a.wav", "audio/wav"),
-         wav_silence, 25 * MiB, 32 * 1024, {"AI_GATEWAY_ID": "bench"}, target=False),
+         wav_silence, 15 * MiB, 32 * 1024, {"AI_GATEWAY_ID": "bench"}, target=False),
     Case("image-edit", "/v1/images/edits", IMAGE, ("image", "a.png", "image/png"),
          noise_png, 4 * MiB, 64 * 1024),
     *(Case(f"floor-{step}", f"/__bench/floor?step={step}", {}, ("image", "a.png", "image/png"),
@@ -131,7 +133,7 @@ CASES = (
 )  # fmt: skip
 LABELS = {
     "audio": "25 MB WAV, whisper-1 (stream to Workers AI)",
-    "audio-gateway": "25 MB WAV, whisper-1 behind AI Gateway (base64)",
+    "audio-gateway": "15 MB WAV, whisper-1 behind AI Gateway (base64)",
     "image-edit": "4 MB PNG, /v1/images/edits (img2img, base64)",
     "floor-read": "4 MB PNG, JavaScript only: read the body",
     "floor-base64": "4 MB PNG, JavaScript only: read, base64",

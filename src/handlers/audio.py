@@ -58,9 +58,14 @@ async def _recognize(call: Call, task: str) -> Reply:
     model, request = transcripts.for_size(model, upload.size, request)
     # Python reads only the file's first bytes: it goes to Workers AI as the request body (a
     # stream), or as base64 text or a number array made in JavaScript.
-    if transcripts.audio_form(model, bool(settings.ai_gateway_id)) == "stream":
+    through_gateway = bool(settings.ai_gateway_id)
+    form = transcripts.audio_form(model, through_gateway)
+    if form == "stream":
         audio = upload.stream(transcripts.media_type(upload.content_type, kind))
     else:
+        if form == "base64":
+            taker = "AI Gateway" if through_gateway else f"`{model.id}`"
+            transcripts.check_base64_size(upload.size, f"{taker} takes audio only in that form")
         audio = FileBytes(upload)
     inputs = transcripts.to_upstream(model, audio, request)
     try:
@@ -69,6 +74,7 @@ async def _recognize(call: Call, task: str) -> Reply:
         if not transcripts.retry_as_base64(inputs, error):
             raise
         # The stream form was refused (5006/3010): the documented base64 string instead.
+        transcripts.check_base64_size(upload.size, "Workers AI refused it as a stream")
         inputs = transcripts.to_upstream(model, FileBytes(upload), request)
         output = await ai.run(call, model.id, inputs)
     if task == transcripts.TRANSLATE and isinstance(output, dict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core import validate
-from core.errors import invalid, missing
+from core.errors import ApiError, invalid, missing
 from core.exchange import BYTE_ARRAY_LIMIT, Base64Input, ByteList, StreamInput, dumps
 from formats import subtitles
 from formats.filebytes import Data
@@ -199,6 +199,27 @@ def audio_form(model: Model, through_gateway: bool) -> str:
     """
     form = model.params.get("audio") or "base64"
     return "base64" if form == "stream" and through_gateway else form
+
+
+# Audio sent as base64 text costs the isolate ≈ 5.6 bytes per audio byte, all of it JavaScript:
+# the request body, the text, the binding's JSON of it and that JSON's bytes (a 25 MB file grew
+# the local runtime by 127-141 MB, docs/performance.md "Audio behind AI Gateway"). A deployed
+# isolate has 128 MB with Pyodide's heap (≈ 30 MB) in it, so a larger file would have the
+# isolate killed mid-request; it gets a 413 saying why instead.
+BASE64_LIMIT = 15 * 1024 * 1024
+
+
+def check_base64_size(size: int, reason: str) -> None:
+    """A 413 for an upload too large to send as base64 text; `reason` says why it must be."""
+    if size > BASE64_LIMIT:
+        raise ApiError(
+            413,
+            f"The audio file is larger than can be sent to Workers AI as base64 text "
+            f"({BASE64_LIMIT // (1024 * 1024)} MB): {reason}.",
+            "invalid_request_error",
+            "file",
+            "request_too_large",
+        )
 
 
 def media_type(declared: str, kind: str) -> str:

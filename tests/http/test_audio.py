@@ -225,6 +225,20 @@ def test_ai_gateway_gets_base64_json(start_worker, emulator_control, wav):
     }
 
 
+def test_ai_gateway_refuses_audio_too_large_for_base64(start_worker, emulator_control):
+    worker = start_worker({"API_KEYS": "sk-gateway", "AI_GATEWAY_ID": "gw-test"})
+    big = wav_silence(16 * 1024 * 1024)
+    response = post_form(
+        worker.base_url,
+        "sk-gateway",
+        [("file", ("big.wav", big, "audio/wav")), ("model", "whisper-1")],
+    )
+    assert response.status == 413
+    assert response.json()["error"]["param"] == "file"
+    assert "AI Gateway takes audio only in that form" in response.json()["error"]["message"]
+    assert runs(emulator_control) == []
+
+
 def test_text(client, wav):
     raw = client.audio.transcriptions.with_raw_response.create(
         model="whisper-1", file=("speech.wav", wav), response_format="text"

@@ -743,6 +743,52 @@ def test_ai_gateway_gets_base64_instead_of_a_stream():
     assert upload.reads == ["head:4096"]  # the base64 is made in JavaScript, from the upload
 
 
+def gateway_call(upload, ai):
+    call = transcription_call({"file": upload, "model": "whisper-1"}, ai)
+    call.env.vars = {"API_KEYS": "sk-a", "AI_GATEWAY_ID": "my-gateway"}
+    return call
+
+
+def test_ai_gateway_refuses_audio_too_large_for_base64_before_reading_it():
+    # As base64 in the binding's JSON, such a file would have the isolate killed mid-request.
+    ai = FakeAi(lambda model, inputs: TURBO_OUT)
+    upload = AudioUpload(wav_tone(0.2))
+    upload.size = transcripts.BASE64_LIMIT + 1  # only the head is read: the size is the upload's
+    reply = run(gateway_call(upload, ai))
+    assert (reply.status, body_json(reply)) == (
+        413,
+        {
+            "error": {
+                "message": "The audio file is larger than can be sent to Workers AI as base64 "
+                "text (15 MB): AI Gateway takes audio only in that form.",
+                "type": "invalid_request_error",
+                "param": "file",
+                "code": "request_too_large",
+            }
+        },
+    )
+    assert (ai.calls, upload.reads) == ([], ["head:4096"])
+
+
+def test_ai_gateway_takes_audio_up_to_the_base64_limit():
+    ai = FakeAi(lambda model, inputs: TURBO_OUT)
+    upload = AudioUpload(wav_tone(0.2))
+    upload.size = transcripts.BASE64_LIMIT
+    assert run(gateway_call(upload, ai)).status == 200
+    assert len(ai.calls) == 1
+
+
+def test_a_refused_stream_upload_too_large_for_base64_is_413():
+    refusal = Exception("5006: AiError: AiError: Type mismatch of '/audio'")
+    ai = FakeAi(lambda model, inputs: refusal)
+    upload = AudioUpload(wav_tone(0.2))
+    upload.size = transcripts.BASE64_LIMIT + 1
+    reply = run(transcription_call({"file": upload, "model": "whisper-1"}, ai))
+    assert reply.status == 413
+    assert body_json(reply)["error"]["message"].endswith(": Workers AI refused it as a stream.")
+    assert len(ai.calls) == 1  # the stream, not a second try
+
+
 def test_repeated_granularities_all_count():
     form = Form(
         {"file": AudioUpload(wav_tone(0.2)), "model": "whisper-1",
