@@ -105,6 +105,9 @@ const PER_REQUEST = {
   health: ["worker", "/health", false],
   models: ["worker", "/v1/models", false],
   chat: ["worker", CHAT, false, {}],
+  // A streamed chat of ten events (fake-ai's `short`), read to its end: a stream's set-up and end.
+  chatStream: ["worker", CHAT, false, { shape: "short", stream: true }],
+  pythonPassThroughShort: ["direct", "/?stream=1&shape=short", false],
 };
 // Steps repeated inside ONE request of bench/workers/in_request.py, with their repeat counts:
 // the request's CPU less that of one running none, per repeat.
@@ -482,6 +485,8 @@ function report(result) {
     health: "this Worker, GET /health (no auth, no binding)",
     models: "this Worker, GET /v1/models (auth, the catalog)",
     chat: "this Worker, POST /v1/chat/completions",
+    chatStream: "this Worker, the same streamed, 10 events",
+    pythonPassThroughShort: "Python Worker passing a 10-event stream through",
     turn: "one turn of Pyodide's event loop (asyncio.sleep(0))",
     js_await: "awaiting a settled JS promise",
     deadline: "entering and leaving asyncio.timeout",

@@ -1,6 +1,7 @@
 """The Python baselines for `make bench`: one `env.AI.run` per request, nothing else.
 
-`?stream=1` returns the upstream stream as the body (Python pass-through), otherwise the JSON.
+`?stream=1` returns the upstream stream as the body (Python pass-through), otherwise the JSON;
+`&shape=<name>` asks for one of fake-ai.mjs's upstream shapes.
 `/hello` skips the binding and answers a JS `Response` built directly: what any request to a
 Python Worker costs before its own code runs.
 """
@@ -20,7 +21,10 @@ class Default(WorkerEntrypoint):
             return JsResponse.new("ok")
         stream = "stream=1" in url
         model = "@cf/meta/llama-3.1-8b-instruct-fast"
-        result = await self.env.AI.run(model, {"prompt": "hi", "stream": stream})
+        inputs = {"prompt": "hi", "stream": stream}
+        if shape := url.partition("shape=")[2]:  # fake-ai's upstream shape, by the last message
+            inputs = {"messages": [{"role": "user", "content": f"bench:{shape}"}], "stream": stream}
+        result = await self.env.AI.run(model, inputs)
         if stream:
             return Response(result, headers={"content-type": "text/event-stream"})
         return Response.json(result)

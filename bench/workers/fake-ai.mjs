@@ -46,11 +46,13 @@ const SHAPES = {
   held: { event: (i) => `data: {"response":" word${i} <","p":"${pad(i)}"}\n\n` },
   crlf: { event: (i) => `data: {"response":" word${i}","p":"${pad(i)}"}\r\n\r\n` },
   pretty: { event: (i) => `data: {\ndata:   "response": " word${i}",\ndata:   "p": "${pad(i)}"\ndata: }\n\n` },
+  // Ten native events: what a streamed request costs besides its events.
+  short: { event: (i) => `data: {"response":" word${i}","p":"${pad(i)}"}\n\n`, events: 10 },
 };
 const CHUNKS = Object.fromEntries(
-  Object.entries(SHAPES).map(([name, { event, first }]) => [
+  Object.entries(SHAPES).map(([name, { event, first, events = EVENTS }]) => [
     name,
-    Array.from({ length: EVENTS }, (_, i) => encoder.encode(i === 0 && first ? first : event(i))),
+    Array.from({ length: events }, (_, i) => encoder.encode(i === 0 && first ? first : event(i))),
   ]),
 );
 const TAIL = encoder.encode(
