@@ -976,7 +976,10 @@ def _binary(description: str) -> Schema:
 
 def _audio_form(transcribe: bool) -> Schema:
     properties: dict[str, Schema] = {
-        "file": _binary("flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB."),
+        "file": _binary(
+            "flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB (15 MB when the"
+            " Worker routes Workers AI through AI Gateway, which takes audio only as base64)."
+        ),
         "model": {"type": "string", "minLength": 1, "description": "e.g. `whisper-1`."},
         "prompt": {"type": "string"},
         "response_format": {"enum": list(transcripts.RESPONSE_FORMATS)},
