@@ -20,7 +20,8 @@ const spec = VARIANTS[variant];
 if (!spec) throw new Error(`no variant ${variant}: one of ${Object.keys(VARIANTS).join(", ")}`);
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? (spec[2] ? 20 : 2000));
 
-/** LEB128 and names of a WebAssembly module's exported functions, by function index. */
+/** The names of a WebAssembly module's exported functions by function index, and how many
+ * functions it imports (its sections read as LEB128 integers and names). */
 function wasmExportNames(file) {
   const data = fs.readFileSync(file);
   let at = 8;

@@ -58,14 +58,12 @@ async def _recognize(call: Call, task: str) -> Reply:
     model, request = transcripts.for_size(model, upload.size, request)
     # Python reads only the file's first bytes: it goes to Workers AI as the request body (a
     # stream), or as base64 text or a number array made in JavaScript.
-    through_gateway = bool(settings.ai_gateway_id)
-    form = transcripts.audio_form(model, through_gateway)
+    form = transcripts.audio_form(model, bool(settings.ai_gateway_id))
     if form == "stream":
         audio = upload.stream(transcripts.media_type(upload.content_type, kind))
     else:
         if form == "base64":
-            taker = "AI Gateway" if through_gateway else f"`{model.id}`"
-            transcripts.check_base64_size(upload.size, f"{taker} takes audio only in that form")
+            transcripts.check_base64_size(upload.size, transcripts.base64_reason(model))
         audio = FileBytes(upload)
     inputs = transcripts.to_upstream(model, audio, request)
     try:

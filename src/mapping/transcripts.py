@@ -201,6 +201,13 @@ def audio_form(model: Model, through_gateway: bool) -> str:
     return "base64" if form == "stream" and through_gateway else form
 
 
+def base64_reason(model: Model) -> str:
+    """Why `audio_form` sends `model` base64 text, for the 413 of a file too large for it."""
+    if model.params.get("audio") == "stream":
+        return "AI Gateway takes audio only in that form"
+    return f"`{model.id}` takes audio only in that form"
+
+
 # Audio sent as base64 text costs the isolate ≈ 5.6 bytes per audio byte, all of it JavaScript:
 # the request body, the text, the binding's JSON of it and that JSON's bytes (a 25 MB file grew
 # the local runtime by 127-141 MB, docs/performance.md "Audio behind AI Gateway"). A deployed

@@ -227,15 +227,21 @@ def test_ai_gateway_gets_base64_json(start_worker, emulator_control, wav):
 
 def test_ai_gateway_refuses_audio_too_large_for_base64(start_worker, emulator_control):
     worker = start_worker({"API_KEYS": "sk-gateway", "AI_GATEWAY_ID": "gw-test"})
+    client = openai.OpenAI(base_url=worker.base_url + "/v1", api_key="sk-gateway", max_retries=0)
     big = wav_silence(16 * 1024 * 1024)
-    response = post_form(
-        worker.base_url,
-        "sk-gateway",
-        [("file", ("big.wav", big, "audio/wav")), ("model", "whisper-1")],
+    body = fails(
+        413,
+        lambda: client.audio.transcriptions.create(model="whisper-1", file=("big.wav", big)),
     )
-    assert response.status == 413
-    assert response.json()["error"]["param"] == "file"
-    assert "AI Gateway takes audio only in that form" in response.json()["error"]["message"]
+    assert body == {
+        "error": {
+            "message": "The audio file is larger than can be sent to Workers AI as base64 text "
+            "(15 MB): AI Gateway takes audio only in that form.",
+            "type": "invalid_request_error",
+            "param": "file",
+            "code": "request_too_large",
+        }
+    }
     assert runs(emulator_control) == []
 
 

@@ -328,6 +328,15 @@ def test_audio_form(model, through_gateway, form):
     assert transcripts.audio_form(model, through_gateway) == form
 
 
+def test_base64_reason_names_what_takes_only_base64():
+    # turbo takes a stream: base64 only behind AI Gateway. A model without catalog facts takes
+    # base64 itself, gateway or not.
+    assert transcripts.base64_reason(TURBO) == "AI Gateway takes audio only in that form"
+    assert transcripts.base64_reason(UNLISTED) == (
+        "`@cf/someone/new-asr` takes audio only in that form"
+    )
+
+
 @pytest.mark.parametrize(
     ("declared", "kind", "sent"),
     [
